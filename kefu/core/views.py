@@ -1,0 +1,40 @@
+"""The home page, the settings area and the audit log."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from kefu.accounts.roles import ROLE_LABELS
+from kefu.accounts.selectors import team_list
+from kefu.core import selectors
+from kefu.core.permissions import require_perm, require_staff
+
+
+def home(request):
+    require_staff(request.user)
+    user = request.user
+    roles = [ROLE_LABELS.get(r, r) for r in sorted(user.role_names())]
+    can_audit = user.has_perm("core.view_auditevent")
+    recent = list(selectors.audit_event_list()[:8]) if can_audit else []
+    teams = team_list(actor=user).filter(members=user)
+    return render(
+        request,
+        "core/home.html",
+        {"roles": roles, "my_teams": teams, "recent_events": recent},
+    )
+
+
+def settings_home(request):
+    require_perm(request.user, "accounts.manage_settings")
+    return render(request, "core/settings.html", {"teams": team_list(actor=request.user)})
+
+
+def audit_log(request):
+    require_perm(request.user, "core.view_auditevent")
+    filters = {
+        "object_type": request.GET.get("object_type") or None,
+        "action": request.GET.get("action") or None,
+    }
+    page = Paginator(selectors.audit_event_list(**filters), 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"page": page, "filters": filters})

@@ -1,0 +1,35 @@
+"""Who may see and work which tickets. Every selector and service goes through here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kefu.tickets.models import Ticket
+
+
+def visible_tickets(actor) -> QuerySet[Ticket]:
+    """Tickets `actor` may see: all (view_all_tickets), their teams' and their own, or — for a
+    portal customer — only the tickets of their customer record."""
+    tickets = Ticket.objects.all()
+    if not actor.is_authenticated or not actor.is_active:
+        return tickets.none()
+    if getattr(actor, "is_customer", False):
+        return tickets.filter(customer__user=actor)
+    if actor.has_perm("tickets.view_all_tickets"):
+        return tickets
+    if not actor.has_perm("tickets.view_ticket"):
+        return tickets.none()
+    team_ids = list(actor.teams.values_list("pk", flat=True))
+    return tickets.filter(Q(assignee=actor) | Q(team_id__in=team_ids) | Q(team__isnull=True))
+
+
+def require_ticket_access(actor, ticket: Ticket, *, work: bool = True) -> None:
+    """Raise PermissionDenied unless `actor` may see (and, with work=True, change) `ticket`."""
+    if not visible_tickets(actor).filter(pk=ticket.pk).exists():
+        raise PermissionDenied(_("You cannot see this ticket."))
+    if work and (
+        getattr(actor, "is_customer", False) or not actor.has_perm("tickets.change_ticket")
+    ):
+        raise PermissionDenied(_("You may not change this ticket."))

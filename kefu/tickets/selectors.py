@@ -1,0 +1,262 @@
+"""Reads of tickets: the inbox's saved views and filters, the ticket page, the 3W report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kefu.tickets import workflow
+from kefu.tickets.access import visible_tickets
+from kefu.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Compensation,
+    CompensationState,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+)
+from kefu.tickets.services.facts import ticket_facts
+
+DUE_SOON = dt.timedelta(hours=1)
+
+
+def _due_soon_q(now) -> Q:
+    return Q(resolution_due_at__gt=now, resolution_due_at__lte=now + DUE_SOON) | Q(
+        first_response_at__isnull=True,
+        first_response_due_at__gt=now,
+        first_response_due_at__lte=now + DUE_SOON,
+    )
+
+
+def _breached_q(now) -> Q:
+    return Q(resolution_due_at__lte=now) | Q(
+        first_response_at__isnull=True, first_response_due_at__lte=now
+    )
+
+
+@dataclass(frozen=True)
+class InboxView:
+    key: str
+    label: Any
+    filter: Any  # function (actor, now) -> Q
+
+
+INBOX_VIEWS = (
+    InboxView("mine", _("My open tickets"), lambda a, now: Q(assignee=a, status__in=OPEN_STATUSES)),
+    InboxView(
+        "unassigned",
+        _("Unassigned"),
+        lambda a, now: Q(assignee__isnull=True, status__in=OPEN_STATUSES),
+    ),
+    InboxView(
+        "team",
+        _("My teams"),
+        lambda a, now: Q(team__in=a.teams.all(), status__in=OPEN_STATUSES),
+    ),
+    InboxView(
+        "due_soon",
+        _("Due within an hour"),
+        lambda a, now: Q(status__in=OPEN_STATUSES) & _due_soon_q(now),
+    ),
+    InboxView(
+        "breached", _("Breached"), lambda a, now: Q(status__in=OPEN_STATUSES) & _breached_q(now)
+    ),
+    InboxView(
+        "complaints",
+        _("Open complaints"),
+        lambda a, now: Q(kind=TicketKind.COMPLAINT, status__in=OPEN_STATUSES),
+    ),
+    InboxView(
+        "approvals",
+        _("Awaiting approval"),
+        lambda a, now: Q(compensations__state=CompensationState.PENDING),
+    ),
+    InboxView("all_open", _("All open"), lambda a, now: Q(status__in=OPEN_STATUSES)),
+    InboxView("solved", _("Recently solved"), lambda a, now: Q(status="solved")),
+)
+VIEWS_BY_KEY = {v.key: v for v in INBOX_VIEWS}
+
+SORTS = {
+    "updated": "-updated_at",
+    "-updated": "updated_at",
+    "created": "-created_at",
+    "priority": "-priority_rank",
+    "due": "resolution_due_at",
+}
+
+FILTER_FIELDS = (
+    "status",
+    "kind",
+    "priority",
+    "channel",
+    "assignee",
+    "team",
+    "category",
+    "customer",
+)
+
+
+def inbox_counts(actor) -> dict[str, int]:
+    """Count of every saved view for `actor`, in one query."""
+    now = timezone.now()
+    aggregates = {
+        view.key: Count("pk", filter=view.filter(actor, now), distinct=view.key == "approvals")
+        for view in INBOX_VIEWS
+    }
+    return visible_tickets(actor).aggregate(**aggregates)
+
+
+def ticket_list(
+    actor,
+    *,
+    view: str | None = None,
+    filters: dict[str, Any] | None = None,
+    q: str = "",
+    sort: str = "updated",
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+    updated_from: dt.datetime | None = None,
+    updated_to: dt.datetime | None = None,
+) -> QuerySet[Ticket]:
+    """The tickets `actor` may see, narrowed by a saved view, field filters and a text query.
+
+    Related rows shown in lists are joined, so a page costs the same queries whatever its size.
+    """
+    from django.db.models import Case, IntegerField, Value, When
+
+    tickets = visible_tickets(actor)
+    if view:
+        if view not in VIEWS_BY_KEY:
+            from kefu.core.errors import ValidationFailed
+
+            raise ValidationFailed(_("Unknown view."), fields={"view": _("Unknown view.")})
+        tickets = tickets.filter(VIEWS_BY_KEY[view].filter(actor, timezone.now())).distinct()
+    for name, value in (filters or {}).items():
+        if name in FILTER_FIELDS and value not in (None, ""):
+            tickets = tickets.filter(
+                **{
+                    f"{name}_id"
+                    if name in ("assignee", "team", "category", "customer")
+                    else name: value
+                }
+            )
+    if q:
+        query = (
+            Q(subject__icontains=q)
+            | Q(public_id__iexact=q)
+            | Q(customer__name__icontains=q)
+            | Q(description__icontains=q)
+        )
+        tickets = tickets.filter(query)
+    for field, start, end in (
+        ("created_at", created_from, created_to),
+        ("updated_at", updated_from, updated_to),
+    ):
+        if start:
+            tickets = tickets.filter(**{f"{field}__gte": start})
+        if end:
+            tickets = tickets.filter(**{f"{field}__lt": end})
+    tickets = tickets.annotate(
+        priority_rank=Case(
+            When(priority="urgent", then=Value(3)),
+            When(priority="high", then=Value(2)),
+            When(priority="normal", then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    return tickets.select_related("customer", "assignee", "team", "category").order_by(
+        SORTS.get(sort, "-updated_at"), "-id"
+    )
+
+
+def get_visible_ticket(actor, pk: int) -> Ticket:
+    """One ticket `actor` may see, or Ticket.DoesNotExist (→ 404, never a hint it exists)."""
+    return (
+        visible_tickets(actor)
+        .select_related(
+            "customer", "assignee", "team", "category", "root_cause", "problem", "incident"
+        )
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    ticket: Ticket
+    messages: list[Message]
+    events: list[TicketEvent]
+    compensations: list[Compensation]
+    facts: workflow.TicketFacts
+    allowed: dict
+    stage_requirements: list
+    three_change: list
+    customer_open_tickets: int
+    recent_tickets: list[Ticket]
+
+
+def ticket_page(actor, ticket: Ticket) -> TicketPage:
+    """Everything the ticket page shows, in a fixed number of queries."""
+    customer_view = getattr(actor, "is_customer", False)
+    messages = ticket.messages.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    )
+    if customer_view:
+        messages = messages.exclude(kind="note")
+    facts = ticket_facts(ticket)
+    recent = list(
+        Ticket.objects.filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:5]
+    )
+    return TicketPage(
+        ticket=ticket,
+        messages=list(messages),
+        events=[]
+        if customer_view
+        else list(ticket.events.select_related("actor").order_by("at", "id")),
+        compensations=list(
+            ticket.compensations.select_related("requested_by", "approver", "decided_by")
+        ),
+        facts=facts,
+        allowed=workflow.allowed_transitions(facts),
+        stage_requirements=workflow.unmet_stage_requirements(facts) if ticket.is_complaint else [],
+        three_change=workflow.three_change_suggestions(facts) if ticket.is_complaint else [],
+        customer_open_tickets=Ticket.objects.filter(
+            customer_id=ticket.customer_id, status__in=OPEN_STATUSES
+        ).count(),
+        recent_tickets=recent,
+    )
+
+
+def three_w_report(ticket: Ticket) -> list[dict[str, Any]]:
+    """The 3W record of a complaint (M14): for each event, what we knew, when, and what we did."""
+    rows = []
+    for event in ticket.events.select_related("actor").order_by("at", "id"):
+        rows.append(
+            {
+                "when": event.at,
+                "who": event.actor_label,
+                "what_we_did": event.kind,
+                "what_we_knew": event.note,
+                "changes": event.changes,
+            }
+        )
+    return rows
+
+
+def pending_approvals(actor) -> QuerySet[Compensation]:
+    """Compensation requests waiting for `actor` (or all of them, for a supervisor's overview)."""
+    pending = Compensation.objects.filter(state=CompensationState.PENDING).select_related(
+        "ticket", "ticket__customer", "requested_by", "approver"
+    )
+    if actor.has_perm("tickets.view_all_tickets"):
+        return pending.order_by("created_at")
+    return pending.filter(approver=actor).order_by("created_at")

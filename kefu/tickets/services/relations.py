@@ -1,0 +1,314 @@
+"""Tickets in relation: merge, split, links, incidents (M28), problem records (M22), three-change
+(M21) and macros."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import Conflict, ValidationFailed
+from kefu.tickets import workflow
+from kefu.tickets.access import require_ticket_access
+from kefu.tickets.models import (
+    OPEN_STATUSES,
+    Macro,
+    Message,
+    MessageKind,
+    Problem,
+    Ticket,
+    TicketLink,
+    TicketStatus,
+)
+from kefu.tickets.services.conversation import message_add
+from kefu.tickets.services.events import record_event
+from kefu.tickets.services.facts import ticket_facts
+from kefu.tickets.services.tickets import ticket_create, ticket_transition, ticket_update
+
+
+@transaction.atomic
+def ticket_merge(*, actor, source: Ticket, target: Ticket) -> Ticket:
+    """Merge `source` into `target`: its messages move over, it is closed and points at target."""
+    require_ticket_access(actor, source)
+    require_ticket_access(actor, target)
+    if source.pk == target.pk:
+        raise ValidationFailed(
+            _("A ticket cannot be merged into itself."), fields={"target": _("Same ticket.")}
+        )
+    if source.customer_id != target.customer_id:
+        raise ValidationFailed(
+            _("Only tickets of the same customer can be merged."),
+            fields={"target": _("Other customer.")},
+        )
+    if target.merged_into_id or target.status == TicketStatus.CLOSED:
+        raise Conflict(_("The target ticket is closed or merged; pick an open one."))
+    moved = list(source.messages.values_list("pk", flat=True))
+    Message.objects.filter(pk__in=moved).update(ticket=target)
+    Ticket.objects.filter(pk=source.pk).update(
+        merged_into=target, status=TicketStatus.CLOSED, version=F("version") + 1
+    )
+    TicketLink.objects.get_or_create(
+        source=source, target=target, defaults={"kind": TicketLink.LinkKind.DUPLICATE}
+    )
+    record_event(
+        source,
+        actor=actor,
+        kind="merged_away",
+        changes={"merged_into": [None, target.pk], "messages": [None, moved]},
+    )
+    record_event(
+        target,
+        actor=actor,
+        kind="merged_in",
+        changes={"from": [None, source.pk], "messages": [None, moved]},
+    )
+    source.refresh_from_db()
+    return target
+
+
+@transaction.atomic
+def ticket_split(*, actor, message: Message, subject: str) -> Ticket:
+    """Move one customer message into a new ticket of the same customer (linked to the old one)."""
+    origin = message.ticket
+    require_ticket_access(actor, origin)
+    if message.kind != MessageKind.CUSTOMER:
+        raise ValidationFailed(_("Only a customer's message can be split into a new ticket."))
+    new = ticket_create(
+        actor=actor,
+        customer=origin.customer,
+        subject=subject or origin.subject,
+        description=message.body_text,
+        channel=message.channel,
+        kind=origin.kind,
+        category=origin.category,
+        team=origin.team,
+    )
+    Message.objects.filter(pk=message.pk).update(ticket=new)
+    TicketLink.objects.create(source=new, target=origin, kind=TicketLink.LinkKind.SPLIT_FROM)
+    record_event(
+        origin,
+        actor=actor,
+        kind="split",
+        changes={"message": [message.pk, None], "new_ticket": [None, new.pk]},
+    )
+    return new
+
+
+@transaction.atomic
+def ticket_link(
+    *, actor, source: Ticket, target: Ticket, kind: str = TicketLink.LinkKind.RELATED
+) -> TicketLink:
+    require_ticket_access(actor, source)
+    require_ticket_access(actor, target, work=False)
+    if source.pk == target.pk:
+        raise ValidationFailed(_("A ticket cannot be linked to itself."))
+    link, created = TicketLink.objects.get_or_create(
+        source=source, target=target, defaults={"kind": kind}
+    )
+    if created:
+        record_event(
+            source,
+            actor=actor,
+            kind="linked",
+            changes={"target": [None, target.pk], "kind": [None, kind]},
+        )
+    return link
+
+
+@transaction.atomic
+def incident_attach(*, actor, incident: Ticket, tickets: list[Ticket]) -> Ticket:
+    """Make `incident` the parent of `tickets` (M28: one mass incident, many affected customers)."""
+    require_ticket_access(actor, incident)
+    if incident.incident_id:
+        raise ValidationFailed(_("A child ticket cannot itself be an incident."))
+    if not incident.is_incident:
+        Ticket.objects.filter(pk=incident.pk).update(is_incident=True)
+        incident.is_incident = True
+        record_event(incident, actor=actor, kind="incident_declared")
+    for ticket in tickets:
+        if ticket.pk == incident.pk:
+            continue
+        require_ticket_access(actor, ticket)
+        Ticket.objects.filter(pk=ticket.pk).update(incident=incident)
+        record_event(
+            ticket, actor=actor, kind="incident_linked", changes={"incident": [None, incident.pk]}
+        )
+    return incident
+
+
+@transaction.atomic
+def incident_broadcast(
+    *, actor, incident: Ticket, body: str, confirm_warnings: bool = False
+) -> list[Message]:
+    """Send the same public reply on every open ticket linked to the incident."""
+    require_ticket_access(actor, incident)
+    if not incident.is_incident:
+        raise ValidationFailed(_("This ticket is not an incident."))
+    children = list(
+        incident.incident_children.filter(status__in=OPEN_STATUSES).select_related("customer")
+    )
+    return [
+        message_add(
+            actor=actor,
+            ticket=child,
+            kind=MessageKind.REPLY,
+            body=body,
+            confirm_warnings=confirm_warnings,
+        )
+        for child in children
+    ]
+
+
+@transaction.atomic
+def incident_solve(*, actor, incident: Ticket, resolution: str) -> Ticket:
+    """Solve the incident and every open child ticket, with an event on each child."""
+    require_ticket_access(actor, incident)
+    if not resolution.strip():
+        raise ValidationFailed(
+            _("Describe the resolution."), fields={"resolution": _("This field is required.")}
+        )
+    for ticket in [*incident.incident_children.filter(status__in=OPEN_STATUSES), incident]:
+        ticket = ticket_update(
+            actor=actor,
+            ticket=ticket,
+            expected_version=ticket.version,
+            changes={"resolution": resolution},
+        )
+        facts = ticket_facts(ticket)
+        if workflow.check_transition(facts, workflow.Status.SOLVED):
+            record_event(
+                ticket,
+                actor=actor,
+                kind="incident_solve_skipped",
+                note=_("Needs its own handling first."),
+            )
+            continue
+        ticket_transition(
+            actor=actor,
+            ticket=ticket,
+            to_status=TicketStatus.SOLVED,
+            expected_version=ticket.version,
+            note=_("Solved with incident %s") % incident.public_id,
+        )
+    incident.refresh_from_db()
+    return incident
+
+
+@transaction.atomic
+def problem_create(*, actor, title: str, tickets: list[Ticket] = (), **fields) -> Problem:
+    """Open a problem record (M22) and link tickets to it."""
+    if not title.strip():
+        raise ValidationFailed(
+            _("A problem record needs a title."), fields={"title": _("This field is required.")}
+        )
+    problem = Problem.objects.create(title=title.strip(), owner=actor, **fields)
+    for ticket in tickets:
+        problem_link(actor=actor, problem=problem, ticket=ticket)
+    from kefu.core.audit import audit_record
+
+    audit_record(actor=actor, action="problem.created", obj=problem)
+    return problem
+
+
+@transaction.atomic
+def problem_link(*, actor, problem: Problem, ticket: Ticket) -> Ticket:
+    require_ticket_access(actor, ticket)
+    old = ticket.problem_id
+    Ticket.objects.filter(pk=ticket.pk).update(problem=problem)
+    ticket.problem = problem
+    record_event(ticket, actor=actor, kind="problem_linked", changes={"problem": [old, problem.pk]})
+    return ticket
+
+
+@transaction.atomic
+def contact_failed(*, actor, ticket: Ticket, note: str = "") -> Ticket:
+    """Count an unsuccessful contact on a complaint (the input of the three-change rule, M21)."""
+    require_ticket_access(actor, ticket)
+    Ticket.objects.filter(pk=ticket.pk).update(failed_contact_count=F("failed_contact_count") + 1)
+    ticket.refresh_from_db()
+    record_event(
+        ticket,
+        actor=actor,
+        kind="contact_failed",
+        changes={
+            "failed_contact_count": [ticket.failed_contact_count - 1, ticket.failed_contact_count]
+        },
+        note=note,
+    )
+    return ticket
+
+
+@transaction.atomic
+def three_change_apply(
+    *, actor, ticket: Ticket, change: str, note: str = "", new_assignee=None
+) -> Ticket:
+    """Record that another person, time or channel was tried (三换原则).
+
+    A change of person also reassigns the ticket.
+    """
+    require_ticket_access(actor, ticket)
+    try:
+        which = workflow.ThreeChange(change)
+    except ValueError as exc:
+        raise ValidationFailed(
+            _("Unknown change."), fields={"change": _("Use person, time or channel.")}
+        ) from exc
+    tried = sorted({*ticket.three_changes_tried, which.value})
+    changes = {}
+    if which == workflow.ThreeChange.PERSON:
+        if new_assignee is None or new_assignee.pk == ticket.assignee_id:
+            raise ValidationFailed(
+                _("Choose another person."), fields={"assignee": _("Choose another person.")}
+            )
+        changes["assignee"] = new_assignee
+    ticket = (
+        ticket_update(actor=actor, ticket=ticket, expected_version=ticket.version, changes=changes)
+        if changes
+        else ticket
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(three_changes_tried=tried, failed_contact_count=0)
+    ticket.three_changes_tried, ticket.failed_contact_count = tried, 0
+    record_event(
+        ticket,
+        actor=actor,
+        kind="three_change_applied",
+        changes={"change": [None, which.value]},
+        note=note,
+    )
+    return ticket
+
+
+def macro_render(macro: Macro, ticket: Ticket, agent) -> str:
+    """The macro's text with {customer_name}, {ticket_id} and {agent_name} filled in."""
+    values = {
+        "customer_name": ticket.customer.name,
+        "ticket_id": ticket.public_id or "",
+        "agent_name": str(agent),
+    }
+    text = macro.body
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+@transaction.atomic
+def macro_apply(*, actor, ticket: Ticket, macro: Macro, confirm_warnings: bool = False) -> Message:
+    """Send the macro's reply, then apply its actions (tags, status) through the normal services."""
+    message = message_add(
+        actor=actor,
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        body=macro_render(macro, ticket, actor),
+        confirm_warnings=confirm_warnings,
+    )
+    ticket.refresh_from_db()
+    if macro.add_tags:
+        names = sorted({*ticket.tags.values_list("name", flat=True), *macro.add_tags})
+        ticket = ticket_update(
+            actor=actor, ticket=ticket, expected_version=ticket.version, changes={}, tags=names
+        )
+    if macro.set_status and macro.set_status != ticket.status:
+        ticket_transition(
+            actor=actor, ticket=ticket, to_status=macro.set_status, expected_version=ticket.version
+        )
+    return message
