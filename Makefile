@@ -48,9 +48,19 @@ bench: install
 bench-quick: install
 	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick; done
 
+# `make messages` extracts the project catalogue (core, accounts, customers, shared templates);
+# `make messages APP=tickets [JSON=file.json]` extracts one app's own catalogue and fills it.
+OWN_CATALOGUE_APPS := $(patsubst kefu/%/locale,%,$(wildcard kefu/*/locale))
 messages: install
-	cd kefu && ../$(KEFU) makemessages -l zh_Hans --ignore 'tests/*' --ignore '*/tests/*'
-	$(BIN)/python scripts/po_fill.py
+ifeq ($(APP),)
+	cd kefu && ../$(KEFU) makemessages -l zh_Hans --ignore 'tests/*' --ignore '*/tests/*' \
+		$(foreach a,$(OWN_CATALOGUE_APPS),--ignore '$(a)/*')
+	$(BIN)/python scripts/po_fill.py $(JSON)
+else
+	mkdir -p kefu/$(APP)/locale
+	cd kefu/$(APP) && ../../$(KEFU) makemessages -l zh_Hans --ignore 'tests/*'
+	$(BIN)/python scripts/po_fill.py --po kefu/$(APP)/locale/zh_Hans/LC_MESSAGES/django.po $(JSON)
+endif
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

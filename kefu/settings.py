@@ -29,6 +29,14 @@ INSTALLED_APPS = [
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.sla",
+    "kefu.channels",
+    "kefu.surveys",
+    "kefu.knowledge",
+    "kefu.workforce",
+    "kefu.analytics",
+    "kefu.quality",
+    "kefu.reports",
 ]
 
 MIDDLEWARE = [

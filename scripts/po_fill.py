@@ -1,22 +1,26 @@
-"""Fill zh-Hans msgstr entries from a JSON file of {msgid: msgstr}, then compile the .mo.
+"""Fill zh-Hans msgstr entries from JSON files of {msgid: msgstr}, then compile the .mo.
 
-Used by developers after `make messages`: `python scripts/po_fill.py translations.json`.
-Existing translations are kept unless the JSON gives a new one. Needs polib (dev extra).
+    python scripts/po_fill.py [--po PATH] translations.json ...
+
+Without --po it fills the project catalogue (kefu/locale); each app with its own catalogue
+passes kefu/<app>/locale/zh_Hans/LC_MESSAGES/django.po (`make messages APP=<app>` does both
+steps). Existing translations are kept unless the JSON gives a new one. Needs polib (dev extra).
 """
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 import polib
 
-PO = Path(__file__).resolve().parent.parent / "kefu/locale/zh_Hans/LC_MESSAGES/django.po"
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PO = ROOT / "kefu/locale/zh_Hans/LC_MESSAGES/django.po"
 
 
-def main(paths: list[str]) -> None:
-    po = polib.pofile(str(PO))
+def fill(po_path: Path, json_paths: list[str]) -> None:
+    po = polib.pofile(str(po_path))
     table: dict[str, str] = {}
-    for path in paths:
+    for path in json_paths:
         table.update(json.loads(Path(path).read_text(encoding="utf-8")))
     filled = 0
     for entry in po:
@@ -28,13 +32,17 @@ def main(paths: list[str]) -> None:
     po.metadata["Language"] = "zh_Hans"
     po.metadata["Content-Type"] = "text/plain; charset=UTF-8"
     po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
-    po.save(str(PO))
-    po.save_as_mofile(str(PO.with_suffix(".mo")))
+    po.save(str(po_path))
+    po.save_as_mofile(str(po_path.with_suffix(".mo")))
     missing = [e.msgid for e in po if not e.msgstr and not e.obsolete]
-    print(f"filled {filled}, untranslated {len(missing)}")
+    print(f"{po_path.relative_to(ROOT)}: filled {filled}, untranslated {len(missing)}")
     for msgid in missing[:40]:
         print("  missing:", msgid)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--po", type=Path, default=PROJECT_PO)
+    parser.add_argument("json", nargs="*")
+    args = parser.parse_args()
+    fill(args.po.resolve(), args.json)

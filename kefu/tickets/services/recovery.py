@@ -168,7 +168,7 @@ def compensation_decide(
     """Approve or reject a pending compensation. The requester never decides their own request;
     an approver whose own limit is below the amount passes it up the chain instead."""
     compensation = (
-        Compensation.objects.select_for_update()
+        Compensation.objects.select_for_update(of=("self",))
         .select_related("ticket__team")
         .get(pk=compensation.pk)
     )
