@@ -52,7 +52,9 @@ def gini_coefficient(values: ArrayLike) -> float:
         return 0.0
     n = data.size
     ranks = np.arange(1, n + 1, dtype=np.float64)
-    return float(2.0 * (ranks @ data) / (n * total) - (n + 1.0) / n)
+    gini = 2.0 * (ranks @ data) / (n * total) - (n + 1.0) / n
+    # Equal values give 0 up to rounding (-2e-16); the coefficient itself lies in [0, 1).
+    return float(min(max(gini, 0.0), 1.0))
 
 
 def pareto(values: ArrayLike) -> ParetoCurve:

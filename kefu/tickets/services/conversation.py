@@ -18,6 +18,7 @@ from kefu.tickets import reply_checker
 from kefu.tickets.access import require_ticket_access
 from kefu.tickets.models import Attachment, Message, MessageKind, ReplyRule, Ticket, TicketStatus
 from kefu.tickets.sanitize import plain_text, sanitize_html
+from kefu.tickets.services.effects import ticket_changed
 from kefu.tickets.services.events import record_event
 
 MAX_ATTACHMENT_BYTES = getattr(settings, "KEFU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
@@ -232,4 +233,5 @@ def message_add(
     if "status" in updates:
         changes["status"] = [None, updates["status"]]
     record_event(ticket, actor=actor, kind=event_kind, changes=changes, note=body_text[:500])
+    ticket_changed(ticket, event="message_added", actor=actor, message=message)
     return message

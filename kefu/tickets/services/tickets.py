@@ -26,6 +26,7 @@ from kefu.tickets.models import (
     TicketTag,
 )
 from kefu.tickets.sanitize import plain_text
+from kefu.tickets.services.effects import ticket_changed
 from kefu.tickets.services.events import record_event
 from kefu.tickets.services.facts import ticket_facts
 
@@ -160,6 +161,7 @@ def ticket_create(
             kind="repeat_detected",
             note=_("Same customer and category within the repeat window."),
         )
+    ticket_changed(ticket, event="created", actor=actor)
     return ticket
 
 
@@ -213,6 +215,7 @@ def ticket_update(
     if diff:
         kind = "assigned" if set(diff) <= {"assignee", "team"} else "updated"
         record_event(ticket, actor=actor, kind=kind, changes=diff)
+        ticket_changed(ticket, event="updated", actor=actor)
     return ticket
 
 
@@ -281,6 +284,7 @@ def ticket_transition(
         changes=diff,
         note=note,
     )
+    ticket_changed(ticket, event="reopened" if reopening else "status_changed", actor=actor)
     return ticket
 
 
@@ -309,6 +313,7 @@ def ticket_advance_stage(
         changes={"stage": [old, ticket.stage]},
         note=reason,
     )
+    ticket_changed(ticket, event="stage_changed", actor=actor)
     return ticket
 
 
