@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "kefu.tickets",
     "kefu.sla",
     "kefu.channels",
+    "kefu.portal",
     "kefu.surveys",
     "kefu.knowledge",
     "kefu.workforce",

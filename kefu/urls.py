@@ -14,6 +14,8 @@ urlpatterns = [
     path("tickets/", include("kefu.tickets.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("channels/", include("kefu.channels.urls")),
+    path("portal/", include("kefu.portal.urls")),
+    path("s/", include("kefu.surveys.public_urls")),
     path("surveys/", include("kefu.surveys.urls")),
     path("knowledge/", include("kefu.knowledge.urls")),
     path("workforce/", include("kefu.workforce.urls")),
