@@ -25,7 +25,10 @@ def fill(po_path: Path, json_paths: list[str]) -> None:
     filled = 0
     for entry in po:
         if entry.msgid in table:
-            entry.msgstr = table[entry.msgid]
+            if entry.msgid_plural:  # Chinese has one plural form
+                entry.msgstr_plural = {0: table[entry.msgid]}
+            else:
+                entry.msgstr = table[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             filled += 1
@@ -34,7 +37,9 @@ def fill(po_path: Path, json_paths: list[str]) -> None:
     po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
     po.save(str(po_path))
     po.save_as_mofile(str(po_path.with_suffix(".mo")))
-    missing = [e.msgid for e in po if not e.msgstr and not e.obsolete]
+    missing = [
+        e.msgid for e in po if not e.obsolete and not e.msgstr and not any(e.msgstr_plural.values())
+    ]
     print(f"{po_path.relative_to(ROOT)}: filled {filled}, untranslated {len(missing)}")
     for msgid in missing[:40]:
         print("  missing:", msgid)

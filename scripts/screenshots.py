@@ -27,7 +27,7 @@ SIZES = [(1440, 900), (390, 844)]
 
 
 def main(base: str, paths: list[str]) -> None:
-    out = Path("test-artifacts/screens")
+    out = Path(os.environ.get("KEFU_SHOT_DIR", "test-artifacts/screens"))
     out.mkdir(parents=True, exist_ok=True)
     user = os.environ.get("KEFU_SHOT_USER", "admin")
     password = os.environ.get("KEFU_SHOT_PASSWORD", "kefu-demo-2026")

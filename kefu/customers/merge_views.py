@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.errors import KefuError
 from kefu.core.permissions import require_perm
 from kefu.customers import selectors, services
-from kefu.customers.merging import merge_preview
+from kefu.customers.merging import merge_preview_rows
 from kefu.customers.models import Customer, MergeRecord
 
 MERGE = "customers.merge_customer"
@@ -47,7 +47,7 @@ def customer_merge(request, customer_id: int):
         {
             "kept": kept,
             "other": other,
-            "preview": merge_preview(kept=kept, merged=other) if other else None,
+            "preview": merge_preview_rows(kept=kept, merged=other) if other else None,
             "suggestions": selectors.duplicate_suggestions(kept),
             "results": results,
             "q": q,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record
@@ -40,14 +40,27 @@ def _refresh_search(customer_ids) -> None:
 
 
 def merge_preview(*, kept: Customer, merged: Customer) -> dict[str, int]:
-    """How many rows of each registered kind would move from `merged` to `kept`."""
+    """How many rows of each registered kind would move from `merged` to `kept`, keyed by the
+    kind's English plural name (stable for API clients whatever the request's language)."""
     counts = {}
     for model, field in merge_targets():
         qs = model._base_manager.filter(**{field: merged})
         if model is Customer:
             qs = qs.exclude(pk=kept.pk)
-        counts[str(model._meta.verbose_name_plural)] = qs.count()
+        with translation.override("en"):
+            key = str(model._meta.verbose_name_plural)
+        counts[key] = counts.get(key, 0) + qs.count()
     return counts
+
+
+def merge_preview_rows(*, kept: Customer, merged: Customer) -> list[tuple[str, int]]:
+    """merge_preview as (label in the current language, count) rows for the UI."""
+    labels = {}
+    for model, _field in merge_targets():
+        with translation.override("en"):
+            key = str(model._meta.verbose_name_plural)
+        labels[key] = str(model._meta.verbose_name_plural)
+    return [(labels[key], count) for key, count in merge_preview(kept=kept, merged=merged).items()]
 
 
 @transaction.atomic

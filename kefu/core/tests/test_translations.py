@@ -13,6 +13,10 @@ CATALOGUES = sorted(Path(kefu.__file__).parent.glob("**/locale/zh_Hans/LC_MESSAG
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
 
 
+def _text(entry) -> str:
+    return entry.msgstr or entry.msgstr_plural.get(0, "")
+
+
 def _name(path: Path) -> str:
     return str(path.relative_to(Path(kefu.__file__).parent))
 
@@ -25,7 +29,7 @@ def test_the_project_catalogue_exists():
 def test_every_string_is_translated(po_path):
     po = polib.pofile(str(po_path))
     untranslated = [
-        e.msgid for e in po if not e.obsolete and (not e.msgstr and not e.msgstr_plural)
+        e.msgid for e in po if not e.obsolete and not e.msgstr and not any(e.msgstr_plural.values())
     ]
     fuzzy = [e.msgid for e in po if "fuzzy" in e.flags and not e.obsolete]
     assert untranslated == []
@@ -34,8 +38,8 @@ def test_every_string_is_translated(po_path):
 
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=_name)
 def test_compiled_catalogue_is_current(po_path):
-    po = {e.msgid: e.msgstr for e in polib.pofile(str(po_path)) if not e.obsolete and e.msgstr}
-    mo = {e.msgid: e.msgstr for e in polib.mofile(str(po_path.with_suffix(".mo"))) if e.msgid}
+    po = {e.msgid: _text(e) for e in polib.pofile(str(po_path)) if not e.obsolete and _text(e)}
+    mo = {e.msgid: _text(e) for e in polib.mofile(str(po_path.with_suffix(".mo"))) if e.msgid}
     assert mo == po, "run: .venv/bin/python scripts/po_fill.py --po PATH (recompiles the .mo)"
 
 

@@ -44,3 +44,12 @@ def customer_badges(customer) -> dict:
 def get_item(mapping, key):
     """mapping[key] in a template ({{ weights|get_item:name }}), None when missing."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def timeline_label(kind: str) -> str:
+    """The translated name of a timeline row's kind (its registered source's label)."""
+    from kefu.customers.timeline import SOURCES
+
+    source = SOURCES.get(kind)
+    return str(source.label) if source else kind
