@@ -126,6 +126,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 KEFU_REDIS_URL = os.environ.get("KEFU_REDIS_URL", "")
 KEFU_TASKS_EAGER = env_bool("KEFU_TASKS_EAGER", default=False)
 
+# Short-lived shared state (who is viewing a ticket, import progress): Redis when configured,
+# so every web process and worker sees the same values; process memory in the embedded mode.
+if KEFU_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": KEFU_REDIS_URL,
+            "KEY_PREFIX": "kefu",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 EMAIL_HOST = os.environ.get("KEFU_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("KEFU_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("KEFU_EMAIL_USER", "")

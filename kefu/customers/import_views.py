@@ -50,6 +50,8 @@ def import_detail(request, job_id: int):
             "errors": job.errors[:200],
             "can_import": job.status == ImportStatus.CHECKED
             and (job.error_count == 0 or job.mode == "valid_only"),
+            "in_progress": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
+            "rows_read": importing.import_progress(job),
         },
     )
 
@@ -67,11 +69,19 @@ def import_run(request, job_id: int):
         for key, value in request.POST.items()
         if key.startswith("map:")
     }
-    job.mapping = mapping or job.mapping
-    job.mode = request.POST.get("mode", job.mode)
-    job.dry_run = request.POST.get("action") != "import"
-    job.save(update_fields=["mapping", "mode", "dry_run", "updated_at"])
-    job = importing.import_job_run(actor=request.user, job=job)
+    try:
+        job = importing.import_job_configure(
+            actor=request.user,
+            job=job,
+            mapping=mapping,
+            mode=request.POST.get("mode", job.mode),
+            dry_run=request.POST.get("action") != "import",
+        )
+        job = importing.import_job_start(actor=request.user, job=job)
+    except KefuError as exc:
+        messages.error(request, exc.message)
+        return redirect("customers:import-detail", job.pk)
+    job.refresh_from_db()
     if job.status == ImportStatus.DONE:
         messages.success(
             request,

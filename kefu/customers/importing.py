@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.cache import cache
 from django.core.files.base import File
 from django.db import transaction
 from django.http import HttpResponse
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record
 from kefu.core.errors import NotAllowed, ValidationFailed
+from kefu.core.tasks import enqueue
 from kefu.customers.import_writers import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -338,6 +340,63 @@ def import_job_run(*, actor, job: ImportJob, progress=None) -> ImportJob:
         },
     )
     return job
+
+
+def import_progress(job: ImportJob) -> int:
+    """Rows read so far by a running import (kept in the cache: the import's own transaction
+    is not visible to other connections until it commits)."""
+    return int(cache.get(_progress_key(job.pk), 0))
+
+
+def _progress_key(job_id: int) -> str:
+    return f"customers:import:{job_id}:rows"
+
+
+@transaction.atomic
+def import_job_configure(
+    *, actor, job: ImportJob, mapping: Mapping[str, str], mode: str, dry_run: bool
+) -> ImportJob:
+    """Store the mapping and mode chosen on the check screen for the next run of `job`."""
+    _require_import(actor)
+    if mode not in ImportMode.values:
+        raise ValidationFailed(_("Unknown mode."), fields={"mode": _("Use atomic or valid_only.")})
+    if job.status == ImportStatus.DONE:
+        raise ValidationFailed(_("This file was already imported."), code="already_imported")
+    job.mapping = dict(mapping) or job.mapping
+    job.mode = mode
+    job.dry_run = dry_run
+    job.save(update_fields=["mapping", "mode", "dry_run", "updated_at"])
+    return job
+
+
+def import_job_start(*, actor, job: ImportJob) -> ImportJob:
+    """Check `job` at once (dry run), or queue the real import as a background task whose
+    progress the import page shows; returns the job as it stands."""
+    _require_import(actor)
+    if job.dry_run:
+        return import_job_run(actor=actor, job=job)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PENDING)
+    job.status = ImportStatus.PENDING
+    cache.set(_progress_key(job.pk), 0, timeout=24 * 3600)
+    from kefu.customers.tasks import import_job_task
+
+    enqueue(import_job_task, job.pk, actor.pk)
+    return job
+
+
+def import_job_run_in_background(job_id: int, actor_id: int) -> None:
+    """The task body: run the queued import once (a retry of a finished job does nothing)."""
+    from kefu.accounts.models import User
+
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status not in (ImportStatus.PENDING, ImportStatus.RUNNING):
+        return
+    actor = User.objects.get(pk=actor_id)
+    import_job_run(
+        actor=actor,
+        job=job,
+        progress=lambda rows: cache.set(_progress_key(job_id), rows, timeout=24 * 3600),
+    )
 
 
 def error_report_rows(job: ImportJob) -> Iterator[list[Any]]:

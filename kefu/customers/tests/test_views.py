@@ -150,7 +150,7 @@ def test_merge_flow_and_undo(browser):
     assert browser("agent").get(url).status_code == 403
 
 
-def test_import_screens(browser):
+def test_import_screens(browser, django_capture_on_commit_callbacks):
     client = browser("supervisor")
     data = "姓名,手机\n张伟,13812341234\n王芳,12\n".encode("gb18030")
     upload = SimpleUploadedFile("c.csv", data, content_type="text/csv")
@@ -162,10 +162,17 @@ def test_import_screens(browser):
     assert Customer.objects.count() == 0
     detail = client.get(reverse("customers:import-detail", args=[job.pk])).content.decode()
     assert "Import now" in detail and "mobile" in detail
-    client.post(
-        reverse("customers:import-run", args=[job.pk]),
-        {"action": "import", "mode": "valid_only", "map:姓名": "name", "map:手机": "mobile"},
-    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(
+            reverse("customers:import-run", args=[job.pk]),
+            {"action": "import", "mode": "valid_only", "map:姓名": "name", "map:手机": "mobile"},
+        )
+    job.refresh_from_db()
+    assert job.status == "pending" and len(queued) == 1  # queued as a background task
+    waiting = client.get(reverse("customers:import-detail", args=[job.pk])).content.decode()
+    assert 'http-equiv="refresh"' in waiting and "<progress" in waiting
+    for callback in queued:
+        callback()
     job.refresh_from_db()
     assert (job.status, job.created_count, job.error_count) == ("done", 1, 1)
     assert Customer.objects.get().name == "张伟"
