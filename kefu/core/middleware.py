@@ -35,7 +35,16 @@ class RequestIdMiddleware:
 
 # Paths reachable without a session: login itself, static files, the API (it has its own
 # token/session authentication per endpoint), the language switch and the portal's token links.
-PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/i18n/", "/portal/t/", "/s/")
+PUBLIC_PREFIXES = (
+    "/accounts/login/",
+    "/static/",
+    "/api/",
+    "/i18n/",
+    "/portal/t/",
+    "/portal/login/",
+    "/portal/magic/",
+    "/s/",
+)
 
 
 class LoginRequiredEverywhereMiddleware:

@@ -24,3 +24,39 @@ def audit_event_list(
     if actor_id:
         events = events.filter(actor_id=actor_id)
     return events.order_by("-at", "-id")
+
+
+# The shell's home page and search reach into the domain apps' own selectors (explicit calls),
+# always scoped to what the user may see.
+
+SEARCH_LIMIT = 10
+WORK_VIEWS = ("mine", "unassigned", "due_soon", "breached", "approvals")
+
+
+def work_summary(user) -> list[dict]:
+    """Counts of the user's main inbox views for the home page (one query)."""
+    from kefu.tickets.selectors import VIEWS_BY_KEY, inbox_counts
+
+    counts = inbox_counts(user)
+    return [
+        {"key": key, "label": VIEWS_BY_KEY[key].label, "count": counts.get(key) or 0}
+        for key in WORK_VIEWS
+    ]
+
+
+def global_search(user, q: str) -> dict[str, list]:
+    """Up to SEARCH_LIMIT customers, tickets and articles matching `q` that `user` may see."""
+    from kefu.customers.selectors import customer_search
+    from kefu.tickets.selectors import ticket_list
+
+    results: dict[str, list] = {
+        "customers": list(customer_search(q).order_by("-id")[:SEARCH_LIMIT]),
+        "tickets": list(ticket_list(user, q=q)[:SEARCH_LIMIT]),
+        "articles": [],
+    }
+    try:
+        from kefu.knowledge.selectors import article_search_for_staff
+    except ImportError:  # the knowledge base is optional
+        return results
+    results["articles"] = list(article_search_for_staff(user, q, limit=SEARCH_LIMIT))
+    return results

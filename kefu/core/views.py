@@ -21,8 +21,21 @@ def home(request):
     return render(
         request,
         "core/home.html",
-        {"roles": roles, "my_teams": teams, "recent_events": recent},
+        {
+            "roles": roles,
+            "my_teams": teams,
+            "recent_events": recent,
+            "work": selectors.work_summary(user),
+        },
     )
+
+
+def search(request):
+    """The top bar's search: customers, tickets and knowledge articles the user may see."""
+    require_staff(request.user)
+    q = request.GET.get("q", "").strip()
+    results = selectors.global_search(request.user, q) if q else None
+    return render(request, "core/search.html", {"q": q, "results": results})
 
 
 def settings_home(request):
