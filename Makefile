@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 KEFU := $(BIN)/kefu
 STAMP := $(VENV)/.installed
 
-.PHONY: run install migrate demo test test-fast lint fmt bench bench-quick messages clean
+.PHONY: run install migrate demo test test-fast test-browser lint fmt bench bench-quick messages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Kefu needs Python 3.11 or newer on PATH."; exit 1; }
@@ -30,6 +30,11 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The browser journeys alone (they also run in `make test` when /usr/bin/chromium exists;
+# without it they are reported as skipped, and CI installs it).
+test-browser: install
+	$(BIN)/pytest kefu/journeys
 
 test-fast: install
 	$(BIN)/pytest -x -q

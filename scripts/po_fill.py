@@ -24,11 +24,13 @@ def fill(po_path: Path, json_paths: list[str]) -> None:
         table.update(json.loads(Path(path).read_text(encoding="utf-8")))
     filled = 0
     for entry in po:
-        if entry.msgid in table:
+        # A key "context\u0004msgid" (gettext's own convention) fills only that context.
+        key = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+        if key in table:
             if entry.msgid_plural:  # Chinese has one plural form
-                entry.msgstr_plural = {0: table[entry.msgid]}
+                entry.msgstr_plural = {0: table[key]}
             else:
-                entry.msgstr = table[entry.msgid]
+                entry.msgstr = table[key]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             filled += 1

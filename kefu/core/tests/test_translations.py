@@ -38,8 +38,16 @@ def test_every_string_is_translated(po_path):
 
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=_name)
 def test_compiled_catalogue_is_current(po_path):
-    po = {e.msgid: _text(e) for e in polib.pofile(str(po_path)) if not e.obsolete and _text(e)}
-    mo = {e.msgid: _text(e) for e in polib.mofile(str(po_path.with_suffix(".mo"))) if e.msgid}
+    po = {
+        (e.msgctxt, e.msgid): _text(e)
+        for e in polib.pofile(str(po_path))
+        if not e.obsolete and _text(e)
+    }
+    mo = {
+        (e.msgctxt, e.msgid): _text(e)
+        for e in polib.mofile(str(po_path.with_suffix(".mo")))
+        if e.msgid
+    }
     assert mo == po, "run: .venv/bin/python scripts/po_fill.py --po PATH (recompiles the .mo)"
 
 
