@@ -57,5 +57,7 @@ class LoginRequiredEverywhereMiddleware:
         path = request.path_info
         public = path.startswith(PUBLIC_PREFIXES) or path == "/favicon.ico"
         if not public and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            # Customers sign in on the portal's own page; staff on the staff login.
+            login_url = "portal:login" if path.startswith("/portal/") else settings.LOGIN_URL
+            return redirect_to_login(request.get_full_path(), login_url)
         return self.get_response(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from kefu.accounts.roles import ROLE_LABELS
 from kefu.accounts.selectors import team_list
@@ -12,6 +12,8 @@ from kefu.core.permissions import require_perm, require_staff
 
 
 def home(request):
+    if getattr(request.user, "is_customer", False):
+        return redirect("portal:home")  # customers live on the portal
     require_staff(request.user)
     user = request.user
     roles = [ROLE_LABELS.get(r, r) for r in sorted(user.role_names())]

@@ -64,3 +64,16 @@ def test_home_query_count_does_not_grow_with_tickets(make_user, django_assert_ma
         make_ticket(agent, assignee=agent)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/")
+
+
+def test_customers_are_sent_to_the_portal(make_user):
+    response = _client(make_user("customer")).get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("portal:home")
+
+
+def test_anonymous_portal_visitors_get_the_portal_sign_in():
+    response = Client().get(reverse("portal:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
+    staff = Client().get(reverse("customers:list"))
+    assert staff["Location"].startswith("/accounts/login/")
