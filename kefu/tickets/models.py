@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.models import AppendOnlyError, TimeStampedModel, VersionedModel
 from kefu.tickets.workflow import Kind, ResponseKind, Stage, Status
@@ -13,10 +14,11 @@ USER = settings.AUTH_USER_MODEL
 
 
 class TicketKind(models.TextChoices):
-    INQUIRY = Kind.INQUIRY, _("Inquiry")
-    REQUEST = Kind.REQUEST, _("Request")
-    COMPLAINT = Kind.COMPLAINT, _("Complaint")
-    PRAISE = Kind.PRAISE, _("Praise & suggestion")
+    # A context keeps "Request" the ticket kind (服务请求), not the project's generic word.
+    INQUIRY = Kind.INQUIRY, pgettext_lazy("ticket kind", "Inquiry")
+    REQUEST = Kind.REQUEST, pgettext_lazy("ticket kind", "Request")
+    COMPLAINT = Kind.COMPLAINT, pgettext_lazy("ticket kind", "Complaint")
+    PRAISE = Kind.PRAISE, pgettext_lazy("ticket kind", "Praise & suggestion")
 
 
 class TicketStatus(models.TextChoices):
@@ -32,12 +34,13 @@ OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, Tick
 
 
 class ComplaintStage(models.TextChoices):
-    LISTEN = Stage.LISTEN, _("Listen")
-    SHARE = Stage.SHARE, _("Share")
-    PROBLEM = Stage.PROBLEM, _("Problem")
-    CHECK = Stage.CHECK, _("Check")
-    ACTION = Stage.ACTION, _("Action")
-    SATISFY = Stage.SATISFY, _("Satisfy")
+    # A context keeps "Action" the LSPCAS stage (行动), not the project's generic "Action".
+    LISTEN = Stage.LISTEN, pgettext_lazy("complaint stage", "Listen")
+    SHARE = Stage.SHARE, pgettext_lazy("complaint stage", "Share")
+    PROBLEM = Stage.PROBLEM, pgettext_lazy("complaint stage", "Problem")
+    CHECK = Stage.CHECK, pgettext_lazy("complaint stage", "Check")
+    ACTION = Stage.ACTION, pgettext_lazy("complaint stage", "Action")
+    SATISFY = Stage.SATISFY, pgettext_lazy("complaint stage", "Satisfy")
 
 
 class Priority(models.TextChoices):

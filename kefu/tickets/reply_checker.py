@@ -286,41 +286,38 @@ def rules_to_dicts(rules: Iterable[Rule]) -> list[dict[str, Any]]:
 # One suggestion per commandment, shown whatever the reply's language (translated by Django).
 SUGGESTIONS: dict[Commandment, str] = {
     Commandment.DOUBTING: _(
-        "Do not question the customer's account. Try: \u201cThank you for telling us; "
-        "let me check this for you right away.\u201d"
+        "Do not question the customer's account. Try: “Thank you for telling us; "
+        "let me check this for you right away.”"
     ),
     Commandment.INSISTING_ON_BEING_RIGHT: _(
         "Arguing who is right escalates the complaint. State the facts calmly and say what "
         "you will do next."
     ),
     Commandment.PREMATURE_CONCLUSION: _(
-        "Do not conclude before checking. Try: \u201cLet's first confirm exactly what "
-        "happened.\u201d"
+        "Do not conclude before checking. Try: “Let's first confirm exactly what happened.”"
     ),
     Commandment.JOKING: _(
         "Jokes and laughing emoji can feel like mockery in a complaint. Keep to the problem "
         "and its solution."
     ),
     Commandment.SHIFTING_BLAME: _(
-        "Own the problem even when a partner caused it. Try: \u201cI will follow this up with "
-        "the courier and get back to you.\u201d"
+        "Own the problem even when a partner caused it. Try: “I will follow this up with "
+        "the courier and get back to you.”"
     ),
     Commandment.NITPICKING: _("Do not pick at the customer's words; answer what they mean."),
     Commandment.WORDS_UNMATCHED_BY_DEEDS: _(
-        "Promise only what you can keep. Try: \u201cWe will update you within two working "
-        "days.\u201d"
+        "Promise only what you can keep. Try: “We will update you within two working days.”"
     ),
     Commandment.BLAMING_OTHER_DEPARTMENTS: _(
-        "To the customer we are one company. Try: \u201cI have passed this to the colleagues "
-        "responsible and will follow it through.\u201d"
+        "To the customer we are one company. Try: “I have passed this to the colleagues "
+        "responsible and will follow it through.”"
     ),
     Commandment.INDIFFERENCE: _(
-        "Do not refuse outright or sound indifferent. Say what you can do: \u201cWhile I "
-        "can't \u2026, what I can do is \u2026\u201d"
+        "Do not refuse outright or sound indifferent. Say what you can do: “While I "
+        "can't …, what I can do is …”"
     ),
     Commandment.BLAMING_THE_CUSTOMER: _(
-        "Do not blame the customer. Try: \u201cI'm sorry for the trouble; let's sort it out "
-        "together.\u201d"
+        "Do not blame the customer. Try: “I'm sorry for the trouble; let's sort it out together.”"
     ),
 }
 

@@ -260,3 +260,89 @@ def pending_approvals(actor) -> QuerySet[Compensation]:
     if actor.has_perm("tickets.view_all_tickets"):
         return pending.order_by("created_at")
     return pending.filter(approver=actor).order_by("created_at")
+
+
+# Event kinds already visible as a message in the conversation (not repeated between messages).
+MESSAGE_EVENTS = frozenset({"reply_sent", "note_added", "customer_message"})
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    """One entry of the ticket page's centre column: a message, or a run of events between."""
+
+    at: dt.datetime
+    message: Message | None = None
+    events: tuple[TicketEvent, ...] = ()
+
+
+def conversation(messages: list[Message], events: list[TicketEvent]) -> list[ConversationItem]:
+    """Messages in time order with the events that happened between them grouped in runs."""
+    stream = sorted(
+        [(m.created_at, 1, m) for m in messages]
+        + [(e.at, 0, e) for e in events if e.kind not in MESSAGE_EVENTS],
+        key=lambda row: (row[0], row[1]),
+    )
+    items: list[ConversationItem] = []
+    run: list[TicketEvent] = []
+    for at, is_message, obj in stream:
+        if is_message:
+            if run:
+                items.append(ConversationItem(at=run[0].at, events=tuple(run)))
+                run = []
+            items.append(ConversationItem(at=at, message=obj))
+        else:
+            run.append(obj)
+    if run:
+        items.append(ConversationItem(at=run[0].at, events=tuple(run)))
+    return items
+
+
+@dataclass(frozen=True)
+class SidePanel:
+    follow_ups: list
+    opportunities: list
+    links: list  # (kind, other ticket, direction)
+    incident_children: list
+    ianar: Any
+    purchases: Any
+
+
+def ticket_side_panel(ticket: Ticket) -> SidePanel:
+    """The ticket page's right-hand extras (a fixed number of queries)."""
+    from kefu.customers.selectors import purchase_summary
+    from kefu.tickets.models import FollowUp, IanarReview, Opportunity, TicketLink
+
+    links = [
+        (link.kind, link.target, "out")
+        for link in TicketLink.objects.filter(source=ticket).select_related("target")
+    ] + [
+        (link.kind, link.source, "in")
+        for link in TicketLink.objects.filter(target=ticket).select_related("source")
+    ]
+    return SidePanel(
+        follow_ups=list(FollowUp.objects.filter(ticket=ticket).select_related("assignee")),
+        opportunities=list(Opportunity.objects.filter(ticket=ticket).select_related("owner")),
+        links=links,
+        incident_children=list(
+            ticket.incident_children.select_related("customer").order_by("-created_at")[:50]
+        )
+        if ticket.is_incident
+        else [],
+        ianar=IanarReview.objects.filter(ticket=ticket).first() if ticket.is_complaint else None,
+        purchases=purchase_summary(ticket.customer),
+    )
+
+
+def find_ticket_by_number(actor, number: str) -> Ticket | None:
+    """A visible ticket by its public id (KF-2026-000123) or plain id, else None."""
+    number = number.strip()
+    tickets = visible_tickets(actor)
+    if number.isdigit():
+        return tickets.filter(pk=int(number)).first()
+    return tickets.filter(public_id__iexact=number).first()
+
+
+def active_macros() -> QuerySet:
+    from kefu.tickets.models import Macro
+
+    return Macro.objects.filter(is_active=True).order_by("name")

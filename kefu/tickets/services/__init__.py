@@ -6,6 +6,7 @@ from kefu.tickets.services.conversation import (
     check_reply_text,
     message_add,
 )
+from kefu.tickets.services.macros import macro_save
 from kefu.tickets.services.recovery import (
     authority_limit,
     compensation_decide,
@@ -22,6 +23,7 @@ from kefu.tickets.services.relations import (
     incident_solve,
     macro_apply,
     macro_render,
+    macro_run_actions,
     problem_create,
     problem_link,
     three_change_apply,
@@ -57,6 +59,8 @@ __all__ = [
     "incident_solve",
     "macro_apply",
     "macro_render",
+    "macro_run_actions",
+    "macro_save",
     "message_add",
     "next_agent_for_team",
     "opportunity_create",

@@ -220,6 +220,49 @@ def problem_link(*, actor, problem: Problem, ticket: Ticket) -> Ticket:
     return ticket
 
 
+PROBLEM_EDITABLE = (
+    "title",
+    "root_cause",
+    "root_cause_detail",
+    "workaround",
+    "standard_fix",
+    "state",
+    "owner",
+)
+
+
+@transaction.atomic
+def problem_update(*, actor, problem: Problem, expected_version: int, changes: dict) -> Problem:
+    """Change a problem record (title, root cause, workaround, fix, state, owner); a stale
+    `expected_version` raises Conflict (409)."""
+    from kefu.core.audit import audit_record, diff, snapshot
+    from kefu.core.permissions import require_perm
+    from kefu.core.versioning import update_versioned
+
+    require_perm(actor, "tickets.change_problem")
+    unknown = set(changes) - set(PROBLEM_EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            _("These fields cannot be changed here."),
+            fields={name: _("Not editable.") for name in unknown},
+        )
+    if "title" in changes and not (changes["title"] or "").strip():
+        raise ValidationFailed(
+            _("A problem record needs a title."), fields={"title": _("This field is required.")}
+        )
+    if "state" in changes and changes["state"] not in Problem.State.values:
+        raise ValidationFailed(_("Unknown state."), fields={"state": _("Unknown state.")})
+    before = snapshot(problem, list(changes))
+    problem = update_versioned(problem, expected_version=expected_version, changes=changes)
+    audit_record(
+        actor=actor,
+        action="problem.updated",
+        obj=problem,
+        changes=diff(before, snapshot(problem, list(changes))),
+    )
+    return problem
+
+
 @transaction.atomic
 def contact_failed(*, actor, ticket: Ticket, note: str = "") -> Ticket:
     """Count an unsuccessful contact on a complaint (the input of the three-change rule, M21)."""
@@ -301,6 +344,16 @@ def macro_apply(*, actor, ticket: Ticket, macro: Macro, confirm_warnings: bool =
         body=macro_render(macro, ticket, actor),
         confirm_warnings=confirm_warnings,
     )
+    macro_run_actions(actor=actor, ticket=ticket, macro=macro)
+    return message
+
+
+@transaction.atomic
+def macro_run_actions(*, actor, ticket: Ticket, macro: Macro) -> Ticket:
+    """Apply a macro's actions (add tags, then set status) after its reply was sent.
+
+    Used when the agent edited the macro's text before sending it from the reply box.
+    """
     ticket.refresh_from_db()
     if macro.add_tags:
         names = sorted({*ticket.tags.values_list("name", flat=True), *macro.add_tags})
@@ -308,7 +361,7 @@ def macro_apply(*, actor, ticket: Ticket, macro: Macro, confirm_warnings: bool =
             actor=actor, ticket=ticket, expected_version=ticket.version, changes={}, tags=names
         )
     if macro.set_status and macro.set_status != ticket.status:
-        ticket_transition(
+        ticket = ticket_transition(
             actor=actor, ticket=ticket, to_status=macro.set_status, expected_version=ticket.version
         )
-    return message
+    return ticket

@@ -358,9 +358,16 @@ def ticket_auto_assign(*, actor, ticket: Ticket, strategy: str = "least_loaded")
 
 @transaction.atomic
 def tickets_bulk_update(
-    *, actor, tickets: list[Ticket], changes: dict[str, Any], to_status: str = ""
+    *,
+    actor,
+    tickets: list[Ticket],
+    changes: dict[str, Any],
+    to_status: str = "",
+    add_tags: list[str] | None = None,
 ) -> list:
     """Apply the same change to many tickets through the single-ticket services.
+
+    `add_tags` adds tags to each ticket's own (the others stay).
 
     Returns a list of (ticket, error message or "") so the UI can say which ones failed; a
     failure on one ticket does not undo the others (each runs in its own savepoint).
@@ -369,9 +376,16 @@ def tickets_bulk_update(
     for ticket in tickets:
         try:
             with transaction.atomic():
-                if changes:
+                if changes or add_tags:
+                    tags = None
+                    if add_tags:
+                        tags = sorted({*ticket.tags.values_list("name", flat=True), *add_tags})
                     ticket = ticket_update(
-                        actor=actor, ticket=ticket, expected_version=ticket.version, changes=changes
+                        actor=actor,
+                        ticket=ticket,
+                        expected_version=ticket.version,
+                        changes=changes,
+                        tags=tags,
                     )
                 if to_status:
                     ticket = ticket_transition(
@@ -396,3 +410,18 @@ def resolve_reference(model, value, field: str):
             _("%(field)s: no such record.") % {"field": field}, fields={field: _("No such record.")}
         )
     return obj
+
+
+def ticket_set_due_times(
+    *,
+    ticket: Ticket,
+    first_response_due_at: dt.datetime | None,
+    resolution_due_at: dt.datetime | None,
+) -> None:
+    """Store the SLA due times on the ticket (denormalised for the inbox's due-soon and breached
+    views). Called by kefu.sla services only; derived data, so no version bump and no event."""
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_due_at=first_response_due_at, resolution_due_at=resolution_due_at
+    )
+    ticket.first_response_due_at = first_response_due_at
+    ticket.resolution_due_at = resolution_due_at
