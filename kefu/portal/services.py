@@ -314,11 +314,6 @@ def request_reply(
     )
 
 
-# The tickets service that records the customer's confirmation / satisfaction answer on the
-# ticket (LSPCAS Satisfy step). Called when the tickets app provides it; see docs/portal.md.
-TICKET_FEEDBACK_SERVICE = "ticket_record_customer_feedback"
-
-
 @transaction.atomic
 def resolution_rate(
     *, actor, ticket: Ticket, score: int, comment: str = "", confirmed: bool = True
@@ -349,7 +344,8 @@ def resolution_rate(
         obj=ticket,
         changes={"score": [None, rating.score], "confirmed": [None, rating.confirmed]},
     )
-    record = getattr(ticket_services, TICKET_FEEDBACK_SERVICE, None)
-    if record is not None:
-        record(actor=actor, ticket=ticket, confirmed=rating.confirmed, satisfaction_answered=True)
+    # The LSPCAS Satisfy step needs the customer's own confirmation on the ticket.
+    ticket_services.ticket_record_customer_feedback(
+        actor=actor, ticket=ticket, confirmed=rating.confirmed, satisfaction_answered=True
+    )
     return rating

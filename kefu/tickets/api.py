@@ -35,6 +35,33 @@ class CustomerBrief(Schema):
     tier: str
 
 
+class CustomerTicketOut(Schema):
+    """What a portal customer may read of their own ticket: no assignee, internal analysis or
+    priority."""
+
+    id: int
+    public_id: str | None
+    subject: str
+    description: str
+    channel: str
+    kind: str
+    status: str
+    stage: str
+    w_what: str
+    w_why: str
+    w_who: str
+    w_when: str
+    w_where: str
+    w_how: str
+    w_how_much: Decimal | None
+    customer_confirmed: bool
+    first_response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    solved_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 class TicketOut(Schema):
     id: int
     public_id: str | None
@@ -334,9 +361,12 @@ def ticket_create(request, payload: TicketIn):
     return Status(201, selectors.get_visible_ticket(request.user, ticket.pk))
 
 
-@router.get("/{ticket_id}", response=TicketOut)
+@router.get("/{ticket_id}", response=TicketOut | CustomerTicketOut)
 def ticket_detail(request, ticket_id: int):
-    return _ticket(request, ticket_id)
+    ticket = _ticket(request, ticket_id)
+    if getattr(request.user, "is_customer", False):
+        return CustomerTicketOut.from_orm(ticket).dict()
+    return ticket
 
 
 @router.patch("/{ticket_id}", response=TicketOut)

@@ -53,6 +53,7 @@ EVENT_LABELS = {
     "problem_linked": _("Linked to a problem record"),
     "contact_failed": _("Unsuccessful contact"),
     "three_change_applied": _("Three-change applied"),
+    "customer_feedback": _("Customer answered"),
 }
 FIELD_LABELS = {
     "customer": _("customer"),

@@ -23,6 +23,8 @@ def test_customer_token_reads_own_ticket_only(customer_api, bob):
     theirs = make_request(*bob)
     response = client.get(f"/api/v1/tickets/{mine.pk}")
     assert response.status_code == 200 and response.json()["id"] == mine.pk
+    internal = {"assignee_id", "team_id", "priority", "problem_statement", "root_cause_id"}
+    assert not internal & set(response.json()), "customers must not read internal fields"
     assert client.get(f"/api/v1/tickets/{theirs.pk}").status_code == 404
     assert client.get(f"/api/v1/tickets/{theirs.pk}/messages").status_code == 404
 

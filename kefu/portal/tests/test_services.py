@@ -194,20 +194,18 @@ def test_a_reopened_and_solved_again_request_can_be_rated_again(alice, agent):
     assert list(ResolutionRating.objects.order_by("id").values_list("score", flat=True)) == [2, 5]
 
 
-def test_rating_is_passed_to_the_tickets_feedback_service_when_it_exists(alice, agent, monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        ticket_services,
-        services.TICKET_FEEDBACK_SERVICE,
-        lambda **kwargs: calls.append(kwargs),
-        raising=False,
-    )
+def test_rating_records_the_customers_answer_on_the_ticket(alice, agent):
     user, customer = alice
     ticket = solve(agent, make_request(user, customer))
     services.resolution_rate(actor=user, ticket=ticket, score=3, confirmed=False)
-    assert len(calls) == 1
-    assert calls[0]["actor"] == user and calls[0]["ticket"].pk == ticket.pk
-    assert calls[0]["confirmed"] is False and calls[0]["satisfaction_answered"] is True
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.satisfaction_answered and not ticket.customer_confirmed
+    other = solve(agent, make_request(user, customer))
+    services.resolution_rate(actor=user, ticket=other, score=5, confirmed=True)
+    other = Ticket.objects.get(pk=other.pk)
+    assert other.customer_confirmed and other.satisfaction_answered
+    event = other.events.get(kind="customer_feedback")
+    assert event.actor == user and event.changes["customer_confirmed"] == [False, True]
 
 
 def test_organisation_access_needs_an_organisation(alice, make_user):

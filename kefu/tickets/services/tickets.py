@@ -425,3 +425,26 @@ def ticket_set_due_times(
     )
     ticket.first_response_due_at = first_response_due_at
     ticket.resolution_due_at = resolution_due_at
+
+
+@transaction.atomic
+def ticket_record_customer_feedback(
+    *, actor, ticket: Ticket, confirmed: bool, satisfaction_answered: bool = True
+) -> Ticket:
+    """Record the customer's own answer on a solved ticket (LSPCAS Satisfy): that they confirm
+    the outcome and/or answered the satisfaction question. Customers may call it on their own
+    tickets (portal); a 'not confirmed' answer leaves the flag as it was."""
+    require_ticket_access(actor, ticket, work=False)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    wanted = {"customer_confirmed": confirmed, "satisfaction_answered": satisfaction_answered}
+    changes = {name: True for name, value in wanted.items() if value and not getattr(ticket, name)}
+    if changes:
+        update_versioned(ticket, expected_version=ticket.version, changes=changes)
+        record_event(
+            ticket,
+            actor=actor,
+            kind="customer_feedback",
+            changes={name: [False, True] for name in changes},
+        )
+        ticket_changed(ticket, event="updated", actor=actor)
+    return ticket
