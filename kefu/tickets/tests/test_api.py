@@ -21,7 +21,7 @@ def patch(client, url, data):
 
 
 def test_create_read_and_filter(api_client):
-    client, agent = api_client("agent")
+    client, _agent = api_client("agent")
     customer = make_customer("张伟")
     created = post(
         client,
@@ -74,9 +74,7 @@ def test_transitions_refuse_illegal_moves_and_missing_data(api_client):
     patch(client, f"{URL}/{complaint.pk}", {"version": 1, "assignee_id": agent.pk})
     opened = post(client, f"{URL}/{complaint.pk}/transition", {"status": "open", "version": 2})
     assert opened.status_code == 200 and opened.json()["status"] == "open"
-    missing = post(
-        client, f"{URL}/{complaint.pk}/transition", {"status": "solved", "version": 3}
-    )
+    missing = post(client, f"{URL}/{complaint.pk}/transition", {"status": "solved", "version": 3})
     assert missing.status_code == 422  # a complaint needs a root cause and a resolution
     assert set(missing.json()["error"]["fields"]) & {"root_cause", "resolution"}
     assert Ticket.objects.get(pk=complaint.pk).status == "open"
