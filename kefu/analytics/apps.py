@@ -6,3 +6,6 @@ class AnalyticsConfig(AppConfig):
     name = "kefu.analytics"
     label = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from kefu.analytics import roles  # noqa: F401  (grants this app's permissions to roles)

@@ -121,8 +121,11 @@ def test_chinese_login_page(db):
 def test_customers_cannot_enter_staff_pages(make_user, client):
     make_user("customer", username="zhang")
     login(client, "zhang", "pw-Correct-Horse-1")
-    assert client.get("/").status_code == 403
+    home = client.get("/")
+    assert home.status_code == 302 and home["Location"] == "/portal/"  # their home is the portal
     assert client.get("/settings/").status_code == 403
+    assert client.get("/customers/").status_code == 403
+    assert client.get("/search/", {"q": "x"}).status_code == 403
 
 
 @pytest.mark.parametrize(("role", "status"), [("agent", 403), ("supervisor", 200), ("admin", 200)])

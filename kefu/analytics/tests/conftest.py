@@ -12,9 +12,16 @@ HOLDOUT_END = np.datetime64("1998-06-30")
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_eager() -> None:
-    """Overrides kefu/conftest.py's Django-settings fixture: these pure tests need no Django
-    and must also run with `-p no:django`."""
+def _fast_and_eager(request) -> None:
+    """Overrides kefu/conftest.py's Django-settings fixture: the pure tests need no Django and
+    must also run with `-p no:django`; the product tests (those using the database) get the
+    same fast-and-eager settings as the rest of the suite."""
+    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.KEFU_TASKS_EAGER = True
+    settings.KEFU_REDIS_URL = ""
 
 
 @pytest.fixture(scope="session")
