@@ -140,6 +140,13 @@ if KEFU_REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Without an SMTP server configured (the embedded demo), outgoing mail is written as files to
+# var/mail/ so nothing is lost and it can be read; with KEFU_EMAIL_HOST it goes out by SMTP.
+if os.environ.get("KEFU_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = os.environ.get("KEFU_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("KEFU_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("KEFU_EMAIL_USER", "")

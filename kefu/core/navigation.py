@@ -26,6 +26,13 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("knowledge", _("Knowledge"), "knowledge:list", "book"),
     NavItem("surveys", _("Surveys"), "surveys:list", "clipboard"),
     NavItem(
+        "channels",
+        _("Channels"),
+        "channels:home",
+        "mail",
+        frozenset({"supervisor", "manager", "admin"}),
+    ),
+    NavItem(
         "workforce",
         _("Workforce"),
         "workforce:home",

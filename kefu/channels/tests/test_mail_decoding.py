@@ -6,7 +6,7 @@ import base64
 from email.header import Header
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.channels.mail import html_to_text, sanitise_filename, sanitise_html
@@ -45,6 +45,7 @@ def test_gbk_character_split_between_two_encoded_words():
     assert decode_header_text(raw) == "朱镕基"
 
 
+@settings(deadline=None)  # a property, not a timing test (the machine is shared)
 @given(st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=60))
 def test_stdlib_encoded_headers_round_trip(text):
     text = " ".join(text.split())  # header values are single-spaced lines
@@ -78,6 +79,7 @@ def test_resolve_codec_widens_labels():
     assert resolve_codec("nope") is None
 
 
+@settings(deadline=None)  # a property, not a timing test (the machine is shared)
 @given(st.binary(max_size=200), st.sampled_from([None, "gb2312", "big5", "utf-8", "bogus"]))
 def test_decode_bytes_never_raises(data, label):
     assert isinstance(decode_bytes(data, label), str)
@@ -109,6 +111,7 @@ def test_long_filename_is_cut_but_keeps_extension():
     assert len(result.encode("utf-8")) <= 200
 
 
+@settings(deadline=None)  # a property, not a timing test (the machine is shared)
 @given(st.text(max_size=300))
 def test_sanitised_filename_is_always_safe(name):
     result = sanitise_filename(name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.channels.mail import strip_quoted_reply
@@ -129,6 +129,7 @@ def _normalised(text: str) -> list[str]:
     return lines
 
 
+@settings(deadline=None)  # a property, not a timing test (the machine is shared)
 @given(st.text())
 def test_output_lines_come_from_the_input_in_order(text):
     result = strip_quoted_reply(text)
@@ -140,6 +141,7 @@ def test_output_lines_come_from_the_input_in_order(text):
 _PLAIN = st.text(alphabet=st.characters(categories=["L", "N", "Zs"], exclude_characters="\n\r"))
 
 
+@settings(deadline=None)  # a property, not a timing test (the machine is shared)
 @given(st.lists(_PLAIN, max_size=12))
 def test_text_without_markers_only_loses_surrounding_blank_lines(lines):
     # Letters, digits and spaces cannot form a marker: ":" "-" ">" "_" are all missing.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.channels.mail import (
@@ -127,6 +127,7 @@ def test_reply_subject(subject, expected):
     assert reply_subject(subject, "KF-2026-000123") == expected
 
 
+@settings(deadline=None)  # a property, not a timing test (the machine is shared)
 @given(st.lists(st.from_regex(r"[a-z0-9.]{1,12}@[a-z]{1,8}\.example", fullmatch=True), max_size=30))
 def test_reply_headers_round_trip_through_parsing(parents):
     headers = build_reply_headers("KF-2026-000123", "ours", parents, "kefu.example")

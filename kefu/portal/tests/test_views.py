@@ -115,6 +115,9 @@ def test_customers_cannot_open_staff_pages(alice_client, url):
         # Their own profile (password, API tokens) is allowed; it shows no staff navigation.
         assert response.status_code == 200
         assert reverse("customers:list") not in response.content.decode()
+    elif url == "/":
+        # The staff home sends customers to their own home, the portal.
+        assert response.status_code == 302 and response["Location"] == reverse("portal:home")
     else:
         assert response.status_code == 403, url
 
