@@ -25,6 +25,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("customers", _("Customers"), "customers:list", "users"),
     NavItem("knowledge", _("Knowledge"), "knowledge:list", "book"),
     NavItem("surveys", _("Surveys"), "surveys:list", "clipboard"),
+    NavItem("sla", _("Service commitments"), "sla:home", "clock", frozenset({"manager", "admin"})),
     NavItem(
         "channels",
         _("Channels"),
