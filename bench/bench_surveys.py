@@ -14,7 +14,9 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from kefu.surveys.instruments import SERVQUAL_ITEM_DIMENSIONS
+from kefu.surveys import analysis
+from kefu.surveys.analysis import QuestionInfo
+from kefu.surveys.instruments import SERVQUAL_ITEM_DIMENSIONS, SERVQUAL_ITEMS
 from kefu.surveys.scoring import RATER_DIMENSIONS, SERVQUAL_DIMENSIONS, nps, rater_index, servqual
 from kefu.surveys.waterfall import STAGES, transition_matrix, waterfall_stage
 
@@ -27,6 +29,66 @@ def timed(function: Callable[[], object], repeats: int = 3) -> float:
         function()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def servqual_survey_frames(
+    responses: int, rng: np.random.Generator
+) -> tuple[list[QuestionInfo], pl.DataFrame, pl.DataFrame]:
+    """The frames selectors.results_frames would load for a SERVQUAL survey: 5 matrix questions
+    (one per dimension), 22 items × expectation/perception = 44 answers per response."""
+    questions, cells = [], []
+    for number, dimension in enumerate(SERVQUAL_DIMENSIONS, 1):
+        codes = [item.code for item in SERVQUAL_ITEMS if item.dimension == dimension]
+        questions.append(
+            QuestionInfo(
+                number,
+                f"sq_{dimension}",
+                "matrix",
+                dimension,
+                dimension=dimension,
+                scale_kind="likert7",
+                items=tuple((code, code, dimension) for code in codes),
+            )
+        )
+        cells += [
+            (number, code, column) for code in codes for column in ("expectation", "perception")
+        ]
+    lookup = pl.DataFrame(
+        {
+            "cell": np.arange(len(cells), dtype=np.int32),
+            "question_id": [c[0] for c in cells],
+            "item": [c[1] for c in cells],
+            "column": [c[2] for c in cells],
+        }
+    ).with_columns(pl.col("item").cast(pl.Categorical), pl.col("column").cast(pl.Categorical))
+    values = rng.integers(1, 8, size=responses * len(cells)).astype(np.float64)
+    answers = (
+        pl.DataFrame(
+            {
+                "response_id": np.repeat(np.arange(1, responses + 1, dtype=np.int64), len(cells)),
+                "cell": np.tile(np.arange(len(cells), dtype=np.int32), responses),
+                "value": values,
+            }
+        )
+        .join(lookup, on="cell", maintain_order="left")
+        .select("response_id", "question_id", "item", "column", "value")
+    )
+    responses_frame = pl.DataFrame(
+        {
+            "response_id": np.arange(1, responses + 1, dtype=np.int64),
+            "submitted_at": (
+                np.datetime64("2026-01-01T00:00:00", "us")
+                + rng.integers(0, 330 * 86400, responses).astype("timedelta64[s]")
+            ),
+            "team": rng.choice(
+                ["售前 Pre-sales", "售后 After-sales", "VIP", "Complaints"], responses
+            ),
+            "agent": rng.choice([f"agent{i:03d}" for i in range(40)], responses),
+            "channel": rng.choice(["phone", "chat", "email", "wechat"], responses),
+            "tier": rng.choice(["A", "B", "C", "D"], responses),
+        }
+    )
+    return questions, answers, responses_frame
 
 
 def main() -> int:
@@ -56,8 +118,23 @@ def main() -> int:
     stage_before = rng.choice(np.array(STAGES), size=responses)
     stage_after = rng.choice(np.array(STAGES), size=responses)
 
+    questions, answers, responses_frame = servqual_survey_frames(responses, rng)
     scale = responses / 1_000_000
     rows = [
+        (
+            f"survey results, {responses:,} responses × 44 answers (long frame)",
+            timed(
+                lambda: analysis.survey_results(
+                    questions,
+                    answers,
+                    responses_frame,
+                    instrument="servqual",
+                    importance_points=points,
+                ),
+                repeats=2,
+            ),
+            5.0 * scale,
+        ),
         (
             f"servqual {responses:,} × 44 answers, weighted",
             timed(lambda: servqual(expectations, perceptions, SERVQUAL_ITEM_DIMENSIONS, points)),

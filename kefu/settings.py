@@ -148,6 +148,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = os.environ.get("KEFU_EMAIL_HOST", "localhost")
+# The address customers use to reach Kefu, for links in emails (portal, status, surveys).
+KEFU_SITE_URL = os.environ.get("KEFU_SITE_URL", "").rstrip("/")
 EMAIL_PORT = int(os.environ.get("KEFU_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("KEFU_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("KEFU_EMAIL_PASSWORD", "")

@@ -38,7 +38,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         _("Workforce"),
         "workforce:home",
         "headset",
-        frozenset({"supervisor", "manager", "admin"}),
+        frozenset({"agent", "supervisor", "manager", "admin"}),  # agents: their presence
     ),
     NavItem(
         "quality",

@@ -10,6 +10,12 @@ Pure modules (no Django import; numpy/polars in, numpy/polars out):
 - ``scenario`` and ``simulation``: discrete-event simulation of multi-skill queues with
   abandonment, surges, overflow, shifts and emergency plans; replications with confidence intervals.
 - ``build_options``: self-built vs outsourced vs hosted cost, weighted decision matrix.
+- ``routing``: which agent gets a contact (round robin, least loaded, longest idle, skill
+  based, tier aware), with the reason.
+- ``planning`` and ``simulation_runner``: the pipelines behind the pages and API (batch
+  staffing tables, forecast → schedule requirement → heat maps, replicated runs as JSON).
+
+The Django side (models, services, selectors, views, API) is in the sibling modules.
 
 The package itself imports nothing heavy, so the Django app can load it cheaply.
 """
