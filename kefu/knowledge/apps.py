@@ -6,3 +6,7 @@ class KnowledgeConfig(AppConfig):
     name = "kefu.knowledge"
     label = "knowledge"
     verbose_name = _("Knowledge")
+
+    def ready(self) -> None:
+        # Grant this app's permissions to the roles.
+        from kefu.knowledge import roles  # noqa: F401

@@ -1,0 +1,60 @@
+"""Every write to the knowledge base goes through these services."""
+
+from kefu.knowledge.services.articles import (
+    ALLOWED_ATTRIBUTES,
+    DEFLECTION_WINDOW_HOURS,
+    EDITABLE_FIELDS,
+    MAX_ATTACHMENT_BYTES,
+    TRANSITIONS,
+    Upload,
+    article_create,
+    article_delete,
+    article_publish,
+    article_restore,
+    article_transition,
+    article_update,
+    attachment_add,
+    attachment_remove,
+    category_create,
+    sanitize_article_html,
+    text_to_html,
+)
+from kefu.knowledge.services.engagement import (
+    article_use_record,
+    deflection_record_read,
+    deflection_sweep,
+    feedback_record,
+    review_reminders_send,
+    suggestions_record,
+)
+from kefu.knowledge.services.problems import problem_workaround_publish
+from kefu.knowledge.services.synonyms import synonym_delete, synonym_save
+
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "DEFLECTION_WINDOW_HOURS",
+    "EDITABLE_FIELDS",
+    "MAX_ATTACHMENT_BYTES",
+    "TRANSITIONS",
+    "Upload",
+    "article_create",
+    "article_delete",
+    "article_publish",
+    "article_restore",
+    "article_transition",
+    "article_update",
+    "article_use_record",
+    "attachment_add",
+    "attachment_remove",
+    "category_create",
+    "deflection_record_read",
+    "deflection_sweep",
+    "feedback_record",
+    "problem_workaround_publish",
+    "review_reminders_send",
+    "sanitize_article_html",
+    "suggestions_record",
+    "synonym_delete",
+    "synonym_save",
+    "text_to_html",
+]
