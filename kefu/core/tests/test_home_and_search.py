@@ -77,3 +77,12 @@ def test_anonymous_portal_visitors_get_the_portal_sign_in():
     assert response["Location"].startswith(reverse("portal:login"))
     staff = Client().get(reverse("customers:list"))
     assert staff["Location"].startswith("/accounts/login/")
+
+
+def test_search_finds_knowledge_articles_with_highlighting(make_user):
+    from kefu.knowledge.tests.factories import make_article
+
+    article = make_article(title="退货政策", body="七天无理由退货", state="published")
+    page = _client(make_user("agent")).get(reverse("core:search"), {"q": "退货"})
+    html = page.content.decode()
+    assert reverse("knowledge:detail", args=[article.pk]) in html and "<mark>退货</mark>" in html

@@ -9,7 +9,7 @@ register = template.Library()
 
 # The public knowledge base (built by the knowledge app) plugs in here: when the url name
 # below exists, the portal shows a "Help articles" link and a search box on the requests page.
-KNOWLEDGE_URL_NAME = "knowledge:portal"
+KNOWLEDGE_URL_NAME = "knowledge:kb"
 
 
 @register.simple_tag

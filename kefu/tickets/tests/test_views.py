@@ -582,3 +582,26 @@ def test_pages_are_translated_to_chinese(people):
     page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
     for text in ("倾听", "分担", "行动", "满意", "用客户自己的话记录下客户所说的情况。", "补偿"):
         assert text in page
+
+
+def test_ticket_page_suggests_knowledge_articles_and_prefills_an_insert(make_user):
+    from django.test import Client
+    from django.urls import reverse
+
+    from kefu.knowledge.models import ArticleUse
+    from kefu.knowledge.tests.factories import make_article
+    from kefu.tickets.tests.factories import make_ticket
+
+    article = make_article(title="手机充电慢怎么办", body="<p>请使用原装充电器。</p>")
+    agent = make_user("agent")
+    ticket = make_ticket(agent, subject="手机充电慢", assignee=agent)
+    client = Client()
+    client.force_login(agent)
+    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "手机充电慢怎么办" in page.replace("<mark>", "").replace("</mark>", "")
+    assert ArticleUse.objects.filter(ticket=ticket, article=article, kind="suggested").exists()
+    prefilled = client.get(
+        reverse("tickets:detail", args=[ticket.pk]),
+        {"kb_article": article.pk, "kb_insert": "text"},
+    )
+    assert "请使用原装充电器" in prefilled.context["reply_form"].initial["body"]

@@ -129,7 +129,9 @@ def render_ticket_page(
             from kefu.tickets.services import macro_render
 
             initial.update(body=macro_render(macro, ticket, user), macro=macro.pk)
+        initial.update(_knowledge_insert(request))
         reply_form = ReplyForm(initial=initial)
+    suggestions = _knowledge_suggestions(user, ticket, record=work)
     pending_for_me = [
         c
         for c in page.compensations
@@ -169,5 +171,39 @@ def render_ticket_page(
         "others": presence_others(ticket.pk, user),
         "now": timezone.now(),
         "is_open": ticket.status in OPEN_STATUSES,
+        "kb_suggestions": suggestions,
     }
     return render(request, "tickets/detail.html", context, status=status)
+
+
+def _knowledge_suggestions(user, ticket: Ticket, *, record: bool) -> list:
+    """Knowledge articles for the side panel; agents' views count as 'suggested' (the
+    denominator of an article's solve rate)."""
+    from kefu.knowledge import selectors as knowledge_selectors
+    from kefu.knowledge import services as knowledge_services
+
+    suggestions = knowledge_selectors.suggest_articles(ticket, limit=5)
+    if record and suggestions:
+        knowledge_services.suggestions_record(
+            actor=user, ticket=ticket, articles=[hit.article for hit in suggestions]
+        )
+    return suggestions
+
+
+def _knowledge_insert(request) -> dict:
+    """Without JavaScript, 'Insert link/text' on a suggestion comes back here as
+    ?kb_article=ID&kb_insert=link|text: prefill the reply with it (public articles only)."""
+    from django.urls import reverse
+
+    from kefu.knowledge import selectors as knowledge_selectors
+
+    article_id, kind = request.GET.get("kb_article", ""), request.GET.get("kb_insert", "")
+    if not article_id.isdigit() or kind not in ("link", "text"):
+        return {}
+    article = knowledge_selectors.public_articles().filter(pk=int(article_id)).first()
+    if article is None:
+        return {}
+    if kind == "text":
+        return {"body": article.body_text}
+    url = request.build_absolute_uri(reverse("knowledge:kb-article", args=[article.pk]))
+    return {"body": f"{article.title}: {url}"}
