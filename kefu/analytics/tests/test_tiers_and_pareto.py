@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kefu.analytics import abcd_tiers, gini_coefficient, pareto
@@ -67,6 +67,7 @@ def test_pareto_shares_by_hand() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(amounts.filter(lambda d: sum(d) > 0), st.floats(0, 1))
+@example(data=[4587.0, 6.103515625e-05], fraction=0.75)  # a nearly flat last segment
 def test_pareto_curve_properties(data, fraction) -> None:
     curve = pareto(data)
     assert curve.value_share[0] == 0 and curve.value_share[-1] == 1
@@ -74,7 +75,11 @@ def test_pareto_curve_properties(data, fraction) -> None:
     # Concave: the top customers hold at least their proportional share.
     assert curve.share_of_top(fraction) >= fraction - 1e-9
     share = curve.share_of_top(fraction)
-    assert curve.top_share_for(share) <= fraction + 1e-9
+    needed = curve.top_share_for(share)
+    # The inverse holds in value space to rounding; in customer space a nearly flat segment
+    # (one tiny value) magnifies the rounding, hence the looser bound there.
+    assert curve.share_of_top(needed) >= share - 1e-9
+    assert needed <= fraction + 1e-6
     assert 0 <= curve.gini < 1
 
 
