@@ -71,7 +71,8 @@ def _responses(survey: Survey, count: int, rng, build) -> None:
         rows.append(
             Response(
                 survey=survey,
-                submission_key=f"demo-{survey.public_key}-{next(_keys)}-{rng.random():.8f}",
+                # The column holds 40 characters (PostgreSQL enforces it, SQLite does not).
+                submission_key=f"demo-{survey.pk}-{next(_keys)}-{rng.random():.10f}"[:40],
                 customer=customer,
                 agent=rng.choice(agents) if agents and not survey.anonymous else None,
                 team=team,

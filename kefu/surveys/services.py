@@ -706,7 +706,7 @@ def response_save(
     invitation or form key raises Conflict("already_answered")."""
     if invitation is not None:
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("ticket", "customer", "employee")
             .get(pk=invitation.pk)
         )
@@ -791,7 +791,7 @@ def follow_up_open(*, response_id: int):
     from kefu.tickets.models import Priority, TicketKind
 
     response = (
-        Response.objects.select_for_update()
+        Response.objects.select_for_update(of=("self",))
         .select_related("survey", "customer", "ticket", "team")
         .get(pk=response_id)
     )
