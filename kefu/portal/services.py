@@ -321,7 +321,9 @@ def resolution_rate(
     """Record the customer's 1–5 rating of a solved request and whether they confirm the
     resolution; once per resolution (a reopened and solved-again request can be rated again)."""
     _own_customer(actor, ticket.customer)
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
+    )
     if ticket.status != TicketStatus.SOLVED:
         raise Conflict(_("Only a solved request can be rated."), code="not_solved")
     if selectors.latest_rating(ticket) is not None:
