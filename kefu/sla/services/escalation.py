@@ -8,7 +8,6 @@ target and cycle) before acting: running it twice, or on two workers, fires each
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -19,27 +18,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record
-from kefu.core.errors import ValidationFailed
 from kefu.sla.models import EscalationFiring, EscalationRule, TicketSla, TicketSlaTarget
 from kefu.sla.services.clocks import _rules_for, automatic_message, recompute
 
 log = logging.getLogger(__name__)
 
 
-class _SweepActor:
-    """The service account, fetched on first use and reused for the rest of one sweep."""
-
-    def __init__(self) -> None:
-        self._user = None
-
-    def get(self):
-        if self._user is None:
-            self._user = escalation_actor()
-        return self._user
-
-
-_sweep_actor: contextvars.ContextVar = contextvars.ContextVar("sla_sweep_actor", default=None)
-SYSTEM_USERNAME = "kefu-sla"
 PRIORITY_STEPS = ("low", "normal", "high", "urgent")
 Action = EscalationRule.Action
 State = TicketSlaTarget.State
@@ -57,30 +41,6 @@ def _locking(queryset):
     if connection.features.has_select_for_update_skip_locked:
         return queryset.select_for_update(skip_locked=True, of=("self",))
     return queryset.select_for_update()
-
-
-def escalation_actor():
-    """The service account escalations act as (tickets' ticket_update needs a user with access).
-
-    Created on first use with the supervisor role and no password.
-    """
-    from kefu.accounts.models import User
-    from kefu.accounts.services import user_create
-
-    user = User.objects.filter(username=SYSTEM_USERNAME).first()
-    if user is None:
-        try:
-            with transaction.atomic():
-                user = user_create(
-                    actor=None,
-                    username=SYSTEM_USERNAME,
-                    password=None,
-                    roles=["supervisor"],
-                    display_name="SLA",
-                )
-        except (IntegrityError, ValidationFailed):  # another worker created it just now
-            user = User.objects.get(username=SYSTEM_USERNAME)
-    return user
 
 
 def _text(rule: EscalationRule, target: TicketSlaTarget) -> str:
@@ -113,8 +73,7 @@ def _perform(rule: EscalationRule, ticket, target: TicketSlaTarget) -> tuple[str
             actor=None, ticket=ticket, kind="note", body=f"@{person.username} {text}"
         )
         return f"notified {person.username}", True
-    holder = _sweep_actor.get()
-    actor = holder.get() if holder is not None else escalation_actor()
+    actor = None  # Kefu itself: the audit trail and the ticket's events say "system"
     if rule.action == Action.REASSIGN_TEAM:
         if ticket.team_id == rule.team_id:
             return "already with the team", False
@@ -264,29 +223,25 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
     """
     now = now or timezone.now()
     rules = list(EscalationRule.objects.filter(is_active=True).select_related("team"))
-    token = _sweep_actor.set(_SweepActor())  # the service account is read once per sweep
-    try:
-        due = (
-            TicketSlaTarget.objects.filter(alert_at__lte=now)
-            .order_by("alert_at")
-            .values_list("ticket_sla_id", flat=True)[:limit]
-        )
-        sla_ids = list(dict.fromkeys(due))
-        fired = 0
-        for sla_id in sla_ids:
-            try:
-                fired += _sweep_ticket(sla_id, now, rules)
-            except Exception:  # rolls back this ticket's work only; retried next sweep
-                log.exception("SLA sweep failed on ticket SLA %s", sla_id)
-        waiting = TicketSla.objects.filter(
-            status_message_due_at__lte=now, status_message_sent_at__isnull=True
-        ).values_list("pk", flat=True)[:limit]
-        sent = 0
-        for pk in list(waiting):
-            try:
-                sent += _send_status_message(pk, now)
-            except Exception:
-                log.exception("SLA status message failed on ticket SLA %s", pk)
-    finally:
-        _sweep_actor.reset(token)
+    due = (
+        TicketSlaTarget.objects.filter(alert_at__lte=now)
+        .order_by("alert_at")
+        .values_list("ticket_sla_id", flat=True)[:limit]
+    )
+    sla_ids = list(dict.fromkeys(due))
+    fired = 0
+    for sla_id in sla_ids:
+        try:
+            fired += _sweep_ticket(sla_id, now, rules)
+        except Exception:  # rolls back this ticket's work only; retried next sweep
+            log.exception("SLA sweep failed on ticket SLA %s", sla_id)
+    waiting = TicketSla.objects.filter(
+        status_message_due_at__lte=now, status_message_sent_at__isnull=True
+    ).values_list("pk", flat=True)[:limit]
+    sent = 0
+    for pk in list(waiting):
+        try:
+            sent += _send_status_message(pk, now)
+        except Exception:
+            log.exception("SLA status message failed on ticket SLA %s", pk)
     return SweepResult(examined=len(sla_ids), fired=fired, status_messages=sent)

@@ -9,13 +9,14 @@ import datetime as dt
 
 import pytest
 
+from kefu.accounts.models import User
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditEvent
 from kefu.sla import selectors, services
 from kefu.sla.models import EscalationFiring, PolicyReapplication, TicketSla, TicketSlaTarget
 from kefu.sla.tests.factories import always_calendar, make_policy, office_calendar
 from kefu.tickets import services as tickets
-from kefu.tickets.models import Message, Ticket
+from kefu.tickets.models import Message, Ticket, TicketEvent
 from kefu.tickets.tests.factories import make_customer, make_team, make_ticket
 
 UTC = dt.UTC
@@ -276,6 +277,9 @@ def test_escalations_fire_once_each(agent, make_user, office, clock):
     fired = set(EscalationFiring.objects.values_list("rule_id", flat=True))
     assert fired == {half.pk, breach.pk, lead_rule.pk, tag.pk}
     assert AuditEvent.objects.filter(action="sla.escalated").count() == 4
+    raised = TicketEvent.objects.get(ticket=ticket, kind="updated", changes__has_key="priority")
+    assert raised.actor is None and raised.actor_label == "system"  # Kefu itself, no account
+    assert not User.objects.filter(username="kefu-sla").exists()
 
 
 def test_met_target_does_not_escalate(agent, office, clock):
@@ -355,9 +359,6 @@ def test_sweep_query_count_does_not_grow_with_open_tickets(
     services.rule_create(
         actor=None, name="Late", target="first_response", action="add_tag", tag="late"
     )
-    from kefu.sla.services.escalation import escalation_actor
-
-    escalation_actor()  # exists already in production
     quiet = [make_ticket(agent, assignee=agent) for _ in range(5)]
     clock.now = shanghai(14, 10)  # nothing due: one indexed query for clocks, one for messages
     with django_assert_max_num_queries(3):

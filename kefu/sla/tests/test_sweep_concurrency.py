@@ -45,9 +45,6 @@ def _run_workers(now):
 
 def test_concurrent_sweeps_fire_each_escalation_once(make_user, clock):
     agent = make_user("agent", username="lina")
-    from kefu.sla.services import escalation
-
-    escalation.escalation_actor()  # the service account exists before the race (like production)
     policy = make_policy(office_calendar("Office"), first_response_minutes=60)
     services.rule_create(actor=None, name="Raise", target="first_response", action="raise_priority")
     services.rule_create(
