@@ -535,7 +535,9 @@ class RouteOut(Schema):
     agent_id: int | None
     agent_name: str | None
     strategy: str
-    reason: str
+    reason: str = Field(description="Why this agent, in English (for logs)")
+    reason_code: str = Field(description="The reason's code (see docs/workforce.md)")
+    reason_text: str = Field(description="The reason in the request's language")
     eligible_agents: int
     at: dt.datetime
 
@@ -582,6 +584,8 @@ def routing_next(request, payload: RouteIn):
         "agent_name": str(decision.agent) if decision.agent_id else None,
         "strategy": decision.strategy,
         "reason": decision.reason,
+        "reason_code": decision.reason_code,
+        "reason_text": decision.reason_text,
         "eligible_agents": decision.candidates,
         "at": decision.at,
     }

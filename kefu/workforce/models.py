@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.models import TimeStampedModel, VersionedModel
@@ -222,7 +223,9 @@ class RoutingDecision(models.Model):
         related_name="routing_decisions",
     )
     strategy = models.CharField(_("strategy"), max_length=20, choices=Strategy.choices)
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=300)  # English, for logs and the API
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     candidates = models.PositiveIntegerField(_("eligible agents"), default=0)
     requested_by = models.ForeignKey(
         USER,
@@ -241,6 +244,18 @@ class RoutingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.queue} → {self.agent or '-'}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language (decisions logged before reason codes: English)."""
+        from kefu.workforce.routing import REASONS
+
+        if self.reason_code not in REASONS:
+            return self.reason
+        try:
+            return gettext(REASONS[self.reason_code]) % self.reason_params
+        except (KeyError, TypeError, ValueError):
+            return self.reason
 
 
 class RunStatus(models.TextChoices):

@@ -18,14 +18,31 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["STRATEGIES", "Candidate", "Choice", "choose_agent"]
+__all__ = ["REASONS", "STRATEGIES", "Candidate", "Choice", "choose_agent"]
 
 STRATEGIES = ("round_robin", "least_loaded", "longest_idle", "skill_based", "tier_aware")
 NEVER = float("-inf")
 
 
 def _(message: str) -> str:
+    """Marks a string for translation (makemessages finds it); it is translated when shown."""
     return message
+
+
+# Why an agent was chosen, by code: stored with the decision's parameters and translated into
+# the reader's language when shown (the English text is kept too, for logs and the API).
+REASONS: dict[str, str] = {
+    "no_agent": _("no available agent with free capacity"),
+    "round_robin_never": _("round robin: never routed by this queue"),
+    "round_robin_oldest": _("round robin: routed to longest ago"),
+    "least_loaded": _("least loaded: %(load)s/%(capacity)s in use"),
+    "longest_idle": _("longest idle"),
+    "skill_best": _("skill based: best level total %(total)s in %(skills)s, then longest idle"),
+    "skill_none": _("skill based: the queue requires no skill; longest idle"),
+    "tier_senior": _("tier aware: tier-A customer to a %(skill)s agent (least loaded)"),
+    "tier_no_senior": _("tier aware: tier-A customer but no %(skill)s agent free; least loaded"),
+    "tier_other": _("tier aware: tier %(tier)s customer, least loaded"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +71,14 @@ class Choice:
     """The chosen agent (None when nobody can take the contact) and the reason, for the log."""
 
     agent_id: int | None
-    reason: str
+    reason_code: str
     eligible: int
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        """The reason in English (REASONS[reason_code] filled with params)."""
+        return REASONS[self.reason_code] % dict(self.params)
 
 
 def _least_loaded(pool: Sequence[Candidate]) -> Candidate:
@@ -85,42 +108,34 @@ def choose_agent(
     if strategy == "skill_based" and required_skills:
         pool = [c for c in pool if all(s in c.skills for s in required_skills)]
     if not pool:
-        return Choice(None, "no available agent with free capacity", 0)
+        return Choice(None, "no_agent", 0)
+    params: dict[str, str | int] = {}
     if strategy == "round_robin":
         chosen = min(pool, key=lambda c: (c.last_routed, c.agent_id))
-        reason = (
-            "round robin: never routed by this queue"
-            if chosen.last_routed == NEVER
-            else "round robin: routed to longest ago"
-        )
+        code = "round_robin_never" if chosen.last_routed == NEVER else "round_robin_oldest"
     elif strategy == "least_loaded":
         chosen = _least_loaded(pool)
-        reason = f"least loaded: {chosen.load}/{chosen.capacity} in use"
+        code, params = "least_loaded", {"load": chosen.load, "capacity": chosen.capacity}
     elif strategy == "longest_idle":
         chosen = _longest_idle(pool)
-        reason = "longest idle"
+        code = "longest_idle"
     elif strategy == "skill_based" and required_skills:
         chosen = min(
             pool, key=lambda c: (-_level_total(c, required_skills), c.idle_since, c.agent_id)
         )
-        reason = (
-            f"skill based: best level total {_level_total(chosen, required_skills)} "
-            f"in {', '.join(required_skills)}, then longest idle"
-        )
+        code = "skill_best"
+        params = {
+            "total": _level_total(chosen, required_skills),
+            "skills": ", ".join(required_skills),
+        }
     elif strategy == "skill_based":
         chosen = _longest_idle(pool)
-        reason = "skill based: the queue requires no skill; longest idle"
-    else:  # tier_aware
-        if customer_tier == "A":
-            seniors = [c for c in pool if senior_skill in c.skills]
-            if seniors:
-                chosen = _least_loaded(seniors)
-                reason = f"tier aware: tier-A customer to a {senior_skill} agent (least loaded)"
-                return Choice(chosen.agent_id, reason, len(pool))
-            chosen = _least_loaded(pool)
-            reason = f"tier aware: tier-A customer but no {senior_skill} agent free; least loaded"
-        else:
-            chosen = _least_loaded(pool)
-            tier = customer_tier or "none"
-            reason = f"tier aware: tier {tier} customer, least loaded"
-    return Choice(chosen.agent_id, reason, len(pool))
+        code = "skill_none"
+    elif customer_tier == "A":  # tier_aware
+        seniors = [c for c in pool if senior_skill in c.skills]
+        chosen = _least_loaded(seniors or pool)
+        code, params = ("tier_senior" if seniors else "tier_no_senior"), {"skill": senior_skill}
+    else:
+        chosen = _least_loaded(pool)
+        code, params = "tier_other", {"tier": customer_tier or "none"}
+    return Choice(chosen.agent_id, code, len(pool), params)

@@ -332,6 +332,8 @@ def route_next(
         agent_id=choice.agent_id,
         strategy=queue.strategy,
         reason=choice.reason[:300],
+        reason_code=choice.reason_code,
+        reason_params=dict(choice.params),
         candidates=choice.eligible,
         requested_by=actor if getattr(actor, "is_authenticated", False) else None,
     )

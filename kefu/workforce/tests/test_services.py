@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditEvent
@@ -100,6 +100,12 @@ def test_route_least_loaded_counts_open_tickets_on_the_channel(make_user):
     decision = _route(queue, contact_ref="chat-1")
     assert decision.agent == b
     assert decision.reason == "least loaded: 1/3 in use" and decision.candidates == 2
+    assert (decision.reason_code, decision.reason_params) == (
+        "least_loaded",
+        {"load": 1, "capacity": 3},
+    )
+    with translation.override("zh-hans"):
+        assert decision.reason_text == "负载最低：已用 1/3"
     assert AgentPresence.objects.get(agent=b).last_routed_at == decision.at
 
 
