@@ -78,7 +78,7 @@ def open_page(chromium, live_server, request):
             [{"name": "django_language", "value": language, "url": live_server.url}]
         )
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)  # generous: CI machines have two cores
         contexts.append((context, page, f"{language}-{width}"))
         return page
 
