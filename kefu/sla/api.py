@@ -19,7 +19,7 @@ from kefu.core.errors import ValidationFailed
 from kefu.core.permissions import require_perm
 from kefu.customers.models import Customer
 from kefu.sla import reporting, selectors, services
-from kefu.sla.models import BusinessCalendar, EscalationRule, SlaPolicy, TargetKind
+from kefu.sla.models import BreachReason, BusinessCalendar, EscalationRule, SlaPolicy, TargetKind
 from kefu.tickets.access import require_ticket_access
 from kefu.tickets.models import Category, Ticket
 
@@ -449,6 +449,9 @@ class ClockOut(Schema):
     paused_seconds: float
     paused_intervals: list[PausedIntervalOut]
     cycles: int
+    breach_reason: str = Field("", description="Why it was missed (see docs/sla.md), or empty")
+    breach_reason_label: str = ""
+    breach_note: str = ""
 
 
 class TicketSlaOut(Schema):
@@ -486,13 +489,30 @@ def ticket_onsite_visit(request, ticket_id: int):
     return next(c for c in selectors.ticket_clocks(ticket) if c.kind == TargetKind.ONSITE)
 
 
+class BreachReasonIn(Schema):
+    reason: BreachReason
+    note: str = Field("", max_length=2000)
+
+
+@tickets_router.put("/{ticket_id}/sla/{kind}/breach-reason", response=ClockOut)
+def ticket_breach_reason(request, ticket_id: int, kind: TargetName, payload: BreachReasonIn):
+    """Record why a breached target was missed (422 when it is not breached)."""
+    ticket = get_object_or_404(Ticket, pk=ticket_id)
+    services.sla_breach_reason_set(
+        actor=request.user, ticket=ticket, kind=kind, reason=payload.reason, note=payload.note
+    )
+    return next(c for c in selectors.ticket_clocks(ticket) if c.kind == kind)
+
+
 # --- reports --------------------------------------------------------------------------------
 
 
 class ReportFilters(Schema):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    group_by: Literal["policy", "team", "agent", "priority", "period"] = "policy"
+    group_by: Literal["policy", "team", "agent", "priority", "period", "reason"] = Field(
+        "policy", description="reason: breached targets only, by recorded breach reason"
+    )
     target: TargetName | None = None
 
 

@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Team
 from kefu.customers.models import Customer, CustomerKind
-from kefu.sla.models import TARGET_KINDS, BusinessCalendar, EscalationRule, SlaPolicy, TargetKind
+from kefu.sla.models import (
+    TARGET_KINDS,
+    BreachReason,
+    BusinessCalendar,
+    EscalationRule,
+    SlaPolicy,
+    TargetKind,
+)
 from kefu.tickets.models import Category, Channel, Priority, TicketKind
 
 WEEKDAYS = (
@@ -325,8 +332,15 @@ class ReportForm(forms.Form):
             ("agent", _("Agent")),
             ("priority", _("Priority")),
             ("period", _("Week")),
+            ("reason", _("Breach reason")),
         ],
     )
     target = forms.ChoiceField(
         label=_("Target"), required=False, choices=[("", _("All targets")), *TargetKind.choices]
     )
+
+
+class BreachReasonForm(forms.Form):
+    kind = forms.ChoiceField(choices=TargetKind.choices, widget=forms.HiddenInput)
+    reason = forms.ChoiceField(label=_("Why was it missed?"), choices=BreachReason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)

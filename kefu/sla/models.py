@@ -22,6 +22,19 @@ class TargetKind(models.TextChoices):
 TARGET_KINDS = tuple(TargetKind.values)
 
 
+class BreachReason(models.TextChoices):
+    """Why a target was missed, recorded by the team afterwards (for the breach-reason report)."""
+
+    WORKLOAD = "workload", _("Too many contacts / not enough staff")
+    THIRD_PARTY = "third_party", _("Waiting on a third party or another department")
+    CUSTOMER = "customer", _("Customer unreachable or late to answer")
+    COMPLEX = "complex", _("Complex case needing a specialist")
+    HANDOVER = "handover", _("Lost in a hand-over between people or teams")
+    SYSTEM = "system", _("System or tool failure")
+    TARGET = "target", _("Target unrealistic for this case")
+    OTHER = "other", _("Other")
+
+
 class BusinessCalendar(VersionedModel):
     """Working hours in a time zone: weekly spans, holidays, make-up working days, or 24×7.
 
@@ -177,6 +190,14 @@ class TicketSlaTarget(models.Model):
     # When the sweep must next look at this clock (the next escalation threshold or the breach).
     alert_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField()
+    breach_reason = models.CharField(
+        _("breach reason"), max_length=20, choices=BreachReason.choices, blank=True
+    )
+    breach_note = models.TextField(_("breach note"), blank=True)
+    breach_reason_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    breach_reason_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("SLA target")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 from django.conf import settings
+from django.utils.translation import gettext as _
 
-from kefu.sla.models import TicketSlaTarget
+from kefu.sla.models import BreachReason, TicketSlaTarget
 
 GROUPS = {
     "policy": "ticket_sla__policy__name",
@@ -23,6 +24,7 @@ GROUPS = {
     "agent": "ticket__assignee__username",
     "priority": "ticket__priority",
     "period": "ticket__created_at",
+    "reason": "breach_reason",  # breached targets only
 }
 COLUMNS = (
     "group",
@@ -48,8 +50,9 @@ class SlaReport:
 def sla_report(
     *, date_from: dt.date, date_to: dt.date, group_by: str = "policy", target: str = ""
 ) -> SlaReport:
-    """Compliance by `group_by` (policy, team, agent, priority or period = ISO week) for tickets
-    created from `date_from` to `date_to` inclusive (local dates)."""
+    """Compliance by `group_by` (policy, team, agent, priority, period = ISO week, or reason =
+    the recorded breach reason of breached targets) for tickets created from `date_from` to
+    `date_to` inclusive (local dates)."""
     if group_by not in GROUPS:
         raise ValueError(group_by)
     from zoneinfo import ZoneInfo
@@ -60,6 +63,8 @@ def sla_report(
     rows = TicketSlaTarget.objects.filter(ticket__created_at__gte=start, ticket__created_at__lt=end)
     if target:
         rows = rows.filter(kind=target)
+    if group_by == "reason":
+        rows = rows.filter(breached_at__isnull=False)
     field = GROUPS[group_by]
     data = list(rows.values_list(field, "kind", "met_at", "breached_at", "elapsed_seconds"))
     return SlaReport(group_by, date_from, date_to, summarise(data, group_by=group_by, zone=zone))
@@ -74,6 +79,9 @@ def summarise(data: list[tuple], *, group_by: str = "policy", zone=dt.UTC) -> li
         groups = [
             "{}-W{:02d}".format(*value.astimezone(zone).isocalendar()[:2]) for value in groups
         ]
+    elif group_by == "reason":
+        labels = dict(BreachReason.choices)
+        groups = [str(labels[value]) if value else _("Not recorded") for value in groups]
     frame = pl.DataFrame(
         {
             "group": [str(g) if g not in (None, "") else "—" for g in groups],

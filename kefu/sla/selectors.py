@@ -136,6 +136,9 @@ class Clock:
     paused_seconds: float
     paused_intervals: list
     cycles: int
+    breach_reason: str = ""
+    breach_reason_label: str = ""
+    breach_note: str = ""
 
     @property
     def remaining_text(self) -> str:
@@ -219,6 +222,11 @@ def ticket_clocks(ticket, *, now: dt.datetime | None = None) -> list[Clock]:
                     {"start": start, "end": stop} for start, stop in state.paused_intervals
                 ],
                 cycles=target.cycles,
+                breach_reason=target.breach_reason,
+                breach_reason_label=str(target.get_breach_reason_display())
+                if target.breach_reason
+                else "",
+                breach_note=target.breach_note,
             )
         )
     return clocks

@@ -18,4 +18,5 @@ urlpatterns = [
     path("rules/new/", views.rule_edit, name="rule-new"),
     path("rules/<int:rule_id>/", views.rule_edit, name="rule-edit"),
     path("report/", views.report, name="report"),
+    path("tickets/<int:ticket_id>/breach-reason/", views.breach_reason, name="breach-reason"),
 ]

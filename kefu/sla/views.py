@@ -16,7 +16,14 @@ from django.views.decorators.http import require_POST
 from kefu.core.errors import KefuError
 from kefu.core.permissions import require_perm
 from kefu.sla import charts, reporting, selectors, services
-from kefu.sla.forms import CalendarForm, HolidayImportForm, PolicyForm, ReportForm, RuleForm
+from kefu.sla.forms import (
+    BreachReasonForm,
+    CalendarForm,
+    HolidayImportForm,
+    PolicyForm,
+    ReportForm,
+    RuleForm,
+)
 from kefu.sla.models import BusinessCalendar, EscalationRule, SlaPolicy
 
 VIEW = "sla.view_slapolicy"
@@ -254,3 +261,22 @@ def report(request):
             "figure_json": json.dumps(figure) if figure else "",
         },
     )
+
+
+@require_POST
+def breach_reason(request, ticket_id: int):
+    """Record why a breached clock of the ticket was missed (from the ticket page)."""
+    from kefu.tickets.views.common import error_text, visible_ticket_or_404
+
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = BreachReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why the target was missed."))
+        return redirect("tickets:detail", ticket.pk)
+    try:
+        services.sla_breach_reason_set(actor=request.user, ticket=ticket, **form.cleaned_data)
+    except KefuError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Breach reason recorded."))
+    return redirect("tickets:detail", ticket.pk)

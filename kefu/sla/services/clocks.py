@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record
 from kefu.sla import clock as core_clock
@@ -654,3 +655,57 @@ def sla_backfill(*, tickets, now: dt.datetime | None = None) -> int:
         recompute(ticket_sla, now=now, rules=rules, targets=rows)
         count += 1
     return count
+
+
+def sla_breach_reason_set(
+    *, actor, ticket, kind: str, reason: str, note: str = ""
+) -> TicketSlaTarget:
+    """Record why the ticket's `kind` target was missed (only once it is breached; may be
+    corrected later, each change audited)."""
+    from kefu.core.errors import ValidationFailed
+    from kefu.sla.models import BreachReason
+    from kefu.tickets.access import require_ticket_access
+
+    require_ticket_access(actor, ticket)
+    if reason not in BreachReason.values:
+        raise ValidationFailed(
+            _("Choose a reason from the list."), fields={"reason": _("Unknown reason.")}
+        )
+    note = (note or "").strip()
+    if reason == BreachReason.OTHER and not note:
+        raise ValidationFailed(
+            _("Say what happened when the reason is “Other”."),
+            fields={"note": _("This field is required.")},
+        )
+    with transaction.atomic():
+        ticket_sla = (
+            TicketSla.objects.select_for_update(of=("self",))
+            .select_related("calendar")
+            .filter(ticket_id=ticket.pk)
+            .first()
+        )
+        target = ticket_sla and ticket_sla.targets.filter(kind=kind).first()
+        if target is None:
+            raise ValidationFailed(
+                _("This ticket has no such SLA target."), fields={"kind": _("No such target.")}
+            )
+        if target.breached_at is None and not evaluate(ticket_sla, target, timezone.now()).breached:
+            raise ValidationFailed(
+                _("This target is not breached; there is nothing to explain."),
+                fields={"kind": _("Not breached.")},
+            )
+        before = [target.breach_reason, target.breach_note]
+        target.breach_reason = reason
+        target.breach_note = note[:2000]
+        target.breach_reason_by = actor if getattr(actor, "is_authenticated", False) else None
+        target.breach_reason_at = timezone.now()
+        target.save(
+            update_fields=["breach_reason", "breach_note", "breach_reason_by", "breach_reason_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="sla.breach_reason_set",
+            obj=ticket,
+            changes={"target": [None, kind], "reason": [before, [reason, target.breach_note]]},
+        )
+    return target

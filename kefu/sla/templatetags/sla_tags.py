@@ -16,6 +16,14 @@ _ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
 @register.simple_tag
+def sla_breach_reasons():
+    """(value, label) of the breach reasons, for the ticket page's form."""
+    from kefu.sla.models import BreachReason
+
+    return BreachReason.choices
+
+
+@register.simple_tag
 def sla_ticket_clocks(ticket):
     """The ticket's SLA clocks, evaluated now (see selectors.ticket_clocks)."""
     return selectors.ticket_clocks(ticket)
