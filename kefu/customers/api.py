@@ -18,7 +18,7 @@ from ninja.responses import Status
 from kefu.api.pagination import PageNumberless
 from kefu.core.errors import ValidationFailed
 from kefu.core.permissions import require_perm
-from kefu.customers import exporting, importing, selectors, services
+from kefu.customers import exporting, importing, privacy, selectors, services
 from kefu.customers.contacts import mask_contact
 from kefu.customers.merging import merge_preview
 from kefu.customers.models import (
@@ -334,6 +334,18 @@ def customer_export(
     return exporting.customers_response(
         customers, file_format=format, show_pii=selectors.can_view_pii(request.user)
     )
+
+
+@router.get("/{customer_id}/data-export", response={200: None})
+def customer_data_export(request, customer_id: int) -> HttpResponse:
+    """Everything held about the customer as a zip (data.json, attachments, manifest with
+    checksums) — the right of access. Administrators; audited."""
+    export = privacy.customer_data_export(
+        actor=request.user, customer=_customer(request, customer_id)
+    )
+    response = HttpResponse(export.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
 
 
 @router.get("/{customer_id}", response=CustomerOut)

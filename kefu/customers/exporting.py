@@ -11,16 +11,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core.spreadsheet import safe_cell
 from kefu.customers.contacts import mask_contact
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_formula(value: Any) -> Any:
-    """Prefix ' to text a spreadsheet would run as a formula (=, +, -, @; OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+# One rule for every export: kefu.core.spreadsheet (kept under this name for its callers).
+neutralize_formula = safe_cell
 
 
 def export_header() -> list[str]:

@@ -119,6 +119,7 @@ class Customer(VersionedModel):
             ("import_customers", _("Can import customers and purchases")),
             ("export_customers", _("Can export customers")),
             ("change_tier", _("Can set customer tiers")),
+            ("export_personal_data", _("Can export everything held about a customer")),
         ]
         indexes = [
             models.Index(fields=["tier"]),

@@ -27,6 +27,7 @@ SUPERVISOR = AGENT | {
 }
 ADMIN = SUPERVISOR | {
     "customers.delete_customer",
+    "customers.export_personal_data",
     "customers.add_customattribute",
     "customers.change_customattribute",
     "customers.delete_customattribute",

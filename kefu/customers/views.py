@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError
 from kefu.core.permissions import require_perm
-from kefu.customers import exporting, selectors, services
+from kefu.customers import exporting, privacy, selectors, services
 from kefu.customers.forms import ContactForm, CreditRatingForm, CustomerForm, NoteForm
 from kefu.customers.models import (
     ContactPoint,
@@ -69,6 +70,16 @@ def customer_export(request):
     return exporting.customers_response(
         customers, file_format=file_format, show_pii=selectors.can_view_pii(request.user)
     )
+
+
+@require_POST
+def customer_data_export(request, customer_id: int):
+    """Everything held about the customer, as a zip download (administrators; audited)."""
+    customer = get_object_or_404(selectors.customer_list(actor=request.user), pk=customer_id)
+    export = privacy.customer_data_export(actor=request.user, customer=customer)
+    response = HttpResponse(export.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
 
 
 def customer_detail(request, customer_id: int):
