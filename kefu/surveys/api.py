@@ -7,16 +7,18 @@ import datetime as dt
 import math
 from typing import Any, Literal
 
-from ninja import Field, Router, Schema
+from django.core.exceptions import PermissionDenied
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from kefu.api.pagination import PageNumberless
-from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.errors import NotAllowed, NotFound, ValidationFailed
 from kefu.core.permissions import require_perm
-from kefu.surveys import answering, scoring, selectors, services
+from kefu.surveys import answering, insight_selectors, scoring, selectors, services
 from kefu.surveys.instruments import SERVQUAL_ITEM_DIMENSIONS
 from kefu.surveys.models import Instrument, QuestionKind, Survey
+from kefu.surveys.waterfall import STAGES
 
 VIEW = "surveys.view_survey"
 
@@ -80,8 +82,25 @@ class SurveyOut(Schema):
     created_at: dt.datetime
 
 
+class SectionOut(Schema):
+    id: int
+    order: int
+    title_en: str
+    title_zh: str
+
+
+class SectionIn(Schema):
+    title_en: str = Field("", max_length=200)
+    title_zh: str = Field("", max_length=200)
+
+
 class SurveyDetailOut(SurveyOut):
+    sections: list[SectionOut]
     questions: list[QuestionOut]
+
+    @staticmethod
+    def resolve_sections(obj) -> list:
+        return list(obj.sections.all())
 
     @staticmethod
     def resolve_questions(obj) -> list:
@@ -118,6 +137,7 @@ class VersionIn(Schema):
 
 class QuestionIn(Schema):
     kind: Literal[tuple(QuestionKind.values)]  # type: ignore[valid-type]
+    section_id: int | None = None
     text_en: str = Field("", max_length=500)
     text_zh: str = Field("", max_length=500)
     required: bool = False
@@ -132,6 +152,24 @@ class QuestionIn(Schema):
     scale_kind: Literal["likert5", "likert7", "scale10"] = "likert7"
     show_if_question_id: int | None = None
     show_if_operator: Literal["le", "ge"] = "le"
+    show_if_value: float | None = None
+
+
+class QuestionPatch(Schema):
+    section_id: int | None = None
+    text_en: str | None = Field(None, max_length=500)
+    text_zh: str | None = Field(None, max_length=500)
+    required: bool | None = None
+    code: str | None = Field(None, max_length=30)
+    metric: Literal["", "csat", "nps", "ces", "repurchase", "attribute"] | None = None
+    dimension: str | None = Field(None, max_length=40)
+    weight: float | None = Field(None, ge=0)
+    labels: dict[str, Any] | None = None
+    choices: list[dict[str, Any]] | None = None
+    items: list[dict[str, Any]] | None = None
+    columns: list[dict[str, Any]] | None = None
+    show_if_question_id: int | None = None
+    show_if_operator: Literal["le", "ge"] | None = None
     show_if_value: float | None = None
 
 
@@ -275,18 +313,89 @@ def survey_close(request, survey_id: int, payload: VersionIn):
     )
 
 
+def _question_fields(survey: Survey, data: dict[str, Any]) -> dict[str, Any]:
+    """API ids → the survey's own rows (show_if_question_id, section_id)."""
+    if "show_if_question_id" in data:
+        condition = data.pop("show_if_question_id")
+        data["show_if_question"] = (
+            survey.questions.filter(pk=condition).first() if condition else None
+        )
+        if condition and data["show_if_question"] is None:
+            raise ValidationFailed(
+                "Unknown question.",
+                fields={"show_if_question_id": "Not a question of this survey."},
+            )
+    if "section_id" in data:
+        section = data.pop("section_id")
+        data["section"] = survey.sections.filter(pk=section).first() if section else None
+        if section and data["section"] is None:
+            raise ValidationFailed(
+                "Unknown section.", fields={"section_id": "Not a section of this survey."}
+            )
+    return data
+
+
+def _question(survey: Survey, question_id: int):
+    question = survey.questions.filter(pk=question_id).first()
+    if question is None:
+        raise NotFound("No such question in this survey.")
+    return question
+
+
 @router.post("/{survey_id}/questions", response={201: QuestionOut})
 def question_add(request, survey_id: int, payload: QuestionIn):
     require_perm(request.user, "surveys.change_survey")
     survey = _get(survey_id)
-    data = payload.dict()
-    condition = data.pop("show_if_question_id")
-    data["show_if_question"] = survey.questions.filter(pk=condition).first() if condition else None
-    if condition and data["show_if_question"] is None:
-        raise ValidationFailed(
-            "Unknown question.", fields={"show_if_question_id": "Not a question of this survey."}
-        )
+    data = _question_fields(survey, payload.dict())
     return Status(201, services.question_add(actor=request.user, survey=survey, **data))
+
+
+@router.patch("/{survey_id}/questions/{question_id}", response=QuestionOut)
+def question_update(request, survey_id: int, question_id: int, payload: QuestionPatch):
+    """Change some fields of a question (refused once the survey has responses: 409)."""
+    require_perm(request.user, "surveys.change_survey")
+    survey = _get(survey_id)
+    changes = _question_fields(survey, payload.dict(exclude_unset=True))
+    return services.question_update(
+        actor=request.user, question=_question(survey, question_id), changes=changes
+    )
+
+
+@router.delete("/{survey_id}/questions/{question_id}", response={204: None})
+def question_delete(request, survey_id: int, question_id: int):
+    require_perm(request.user, "surveys.change_survey")
+    survey = _get(survey_id)
+    services.question_delete(actor=request.user, question=_question(survey, question_id))
+    return Status(204, None)
+
+
+@router.post("/{survey_id}/sections", response={201: SectionOut})
+def section_add(request, survey_id: int, payload: SectionIn):
+    """Add a section heading; put questions in it with `section_id` on the question."""
+    require_perm(request.user, "surveys.change_survey")
+    return Status(
+        201, services.section_add(actor=request.user, survey=_get(survey_id), **payload.dict())
+    )
+
+
+@router.patch("/{survey_id}/sections/{section_id}", response=SectionOut)
+def section_update(request, survey_id: int, section_id: int, payload: SectionIn):
+    require_perm(request.user, "surveys.change_survey")
+    section = _get(survey_id).sections.filter(pk=section_id).first()
+    if section is None:
+        raise NotFound("No such section in this survey.")
+    return services.section_update(actor=request.user, section=section, **payload.dict())
+
+
+@router.delete("/{survey_id}/sections/{section_id}", response={204: None})
+def section_delete(request, survey_id: int, section_id: int):
+    """Remove a section (its questions stay, without a section)."""
+    require_perm(request.user, "surveys.change_survey")
+    section = _get(survey_id).sections.filter(pk=section_id).first()
+    if section is None:
+        raise NotFound("No such section in this survey.")
+    services.section_delete(actor=request.user, section=section)
+    return Status(204, None)
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -435,4 +544,117 @@ def instrument_servqual(request, payload: ServqualIn):
     )
 
 
-ROUTERS = [("surveys", router), ("instruments", instruments_router)]
+# --- cross-survey analyses ----------------------------------------------------------------------
+
+insights_router = Router(tags=["surveys"])
+
+
+@insights_router.get("/loyalty", response=dict[str, Any])
+def satisfaction_loyalty(
+    request,
+    days: int = Query(365, ge=30, le=3650),
+    satisfied_min: float = Query(4, ge=1, le=5),
+    loyal_min: float = Query(50, ge=0, le=100),
+    limit: int = Query(1000, ge=1, le=10000),
+):
+    """Loyalty vs satisfaction (M7): the 2×2 counts, mean loyalty per CSAT score and the
+    customers who are satisfied but not loyal (least loyal first)."""
+    require_perm(request.user, "surveys.view_results")
+    report = insight_selectors.loyalty_report(
+        days=days, satisfied_min=satisfied_min, loyal_min=loyal_min, limit=limit
+    )
+    show_names = request.user.has_perm("customers.view_customer")
+    summary = report.summary
+    return _clean(
+        {
+            "since": report.since,
+            "until": report.until,
+            "customers": summary.customers,
+            "satisfied": summary.satisfied,
+            "loyal": summary.loyal,
+            "satisfied_not_loyal": summary.satisfied_not_loyal,
+            "quadrants": summary.quadrants,
+            "by_satisfaction": summary.by_satisfaction,
+            "list": [
+                {k: v for k, v in row.items() if show_names or k not in ("number", "name")}
+                for row in report.rows
+            ],
+        }
+    )
+
+
+@insights_router.get("/waterfall", response=dict[str, Any])
+def satisfaction_waterfall(
+    request,
+    granularity: Literal["month", "quarter"] = "quarter",
+    before: str = "",
+    after: str = "",
+):
+    """Service waterfall (M30): customers per stage and period, the transition matrix between
+    two periods (default the last two) and the complainers lifted back."""
+    require_perm(request.user, "surveys.view_results")
+    report = insight_selectors.waterfall_report(granularity=granularity, before=before, after=after)
+    body: dict[str, Any] = {
+        "granularity": report.granularity,
+        "stages": list(STAGES),
+        "periods": report.counts,
+        "transition": None,
+    }
+    transition = report.transition
+    if transition is not None:
+        body["transition"] = {
+            "before": transition.before,
+            "after": transition.after,
+            "counts": transition.matrix.counts.tolist(),
+            "shares": transition.matrix.shares.tolist(),
+            "customers": transition.customers,
+            "complainers": transition.complainers,
+            "recovered": transition.recovered,
+            "loyal_at_start": transition.flows.loyal_at_start,
+            "loyal_lost": transition.flows.loyal_lost,
+            "loyal_gained": transition.flows.loyal_gained,
+        }
+    return _clean(body)
+
+
+@insights_router.get("/gaps", response=dict[str, Any])
+def satisfaction_gaps(request, survey: int | None = None, days: int = Query(90, ge=7, le=730)):
+    """5-gap model (M44): gap 5 of a SERVQUAL survey (default the latest) and the internal
+    measures of gaps 1–4 (SLA standards, coverage, compliance, promises kept)."""
+    require_perm(request.user, "surveys.view_results")
+    from kefu.surveys.insight_views import gap_report
+
+    try:
+        report = gap_report(request.user, survey_id=str(survey or ""), days=days)
+    except PermissionDenied as exc:
+        raise NotAllowed("You may not see the results of this survey.") from exc
+    measures = report["measures"]
+    return _clean(
+        {
+            "survey": report["survey"].pk if report["survey"] else None,
+            "indicators": report["indicators"],
+            "dimensions": [
+                {k: v for k, v in row.items() if k != "label"} for row in report["dimensions"]
+            ],
+            "sla": {
+                "policies": measures.policies,
+                "first_response_minutes": measures.first_response_minutes,
+                "resolution_minutes": measures.resolution_minutes,
+                "tickets": measures.tickets,
+                "covered": measures.covered,
+                "compliance": measures.compliance,
+                "promised": measures.promised,
+                "kept": measures.kept,
+                "broken": measures.broken,
+                "promised_minutes": measures.promised_minutes,
+                "actual_minutes": measures.actual_minutes,
+            },
+        }
+    )
+
+
+ROUTERS = [
+    ("surveys", router),
+    ("instruments", instruments_router),
+    ("satisfaction", insights_router),
+]

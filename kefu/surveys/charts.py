@@ -250,3 +250,101 @@ def results_charts(results: SurveyResults, metric_unit: str) -> dict[str, dict[s
                 summary.question.text, summary.distribution
             )
     return charts
+
+
+# --------------------------------------------------------------------------- insights pages
+
+
+def loyalty_figure(by_satisfaction: list[dict[str, Any]], loyal_min: float) -> dict[str, Any]:
+    """Mean loyalty index at each satisfaction score (M7: satisfied is not yet loyal)."""
+    figure = go.Figure(
+        go.Bar(
+            x=[str(row["satisfaction"]) for row in by_satisfaction],
+            y=[row["loyalty"] for row in by_satisfaction],
+            text=[row["n"] for row in by_satisfaction],
+            name=_("Mean loyalty index (0–100)"),
+            marker_color=BLUE,
+        )
+    )
+    figure.add_hline(y=loyal_min, line={"dash": "dot", "color": RED})
+    figure.update_layout(
+        **LAYOUT,
+        title=_("Loyalty by satisfaction"),
+        xaxis_title=_("Latest CSAT answer (1–5)"),
+        yaxis_title=_("Mean loyalty index (0–100)"),
+        yaxis_range=[0, 100],
+        showlegend=True,
+    )
+    return _dict(figure)
+
+
+def waterfall_figure(counts: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:
+    """Customers per waterfall stage and period, stacked (M30)."""
+    colours = [GREEN, "#65a30d", BLUE, ORANGE, RED, "#7f1d1d", GREY]
+    figure = go.Figure()
+    for position, (stage, label) in enumerate(labels.items()):
+        figure.add_trace(
+            go.Bar(
+                x=[row["period"] for row in counts],
+                y=[row[stage] for row in counts],
+                name=str(label),
+                marker_color=colours[position % len(colours)],
+            )
+        )
+    figure.update_layout(
+        **{**LAYOUT, "height": 380},
+        barmode="stack",
+        title=_("Customers per waterfall stage"),
+        xaxis_title=_("Period"),
+        yaxis_title=_("Customers"),
+        showlegend=True,
+    )
+    return _dict(figure)
+
+
+def transition_figure(
+    shares: list[list[float | None]], labels: list[str], before: str, after: str
+) -> dict[str, Any]:
+    """Heat map of the row-normalised stage transition matrix (% of the row)."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=[[None if v is None else 100 * v for v in row] for row in shares],
+            x=labels,
+            y=labels,
+            colorscale="Blues",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": "%"},
+            name=_("Share of the row (%)"),
+        )
+    )
+    figure.update_layout(
+        **{**LAYOUT, "height": 420},
+        title=_("Stage in %(before)s → stage in %(after)s (%% of row)")
+        % {"before": before, "after": after},
+        xaxis_title=after,
+        yaxis_title=before,
+        yaxis_autorange="reversed",
+    )
+    return _dict(figure)
+
+
+def gaps_figure(rows: list[tuple[str, float | None]]) -> dict[str, Any]:
+    """The internal indicators of gaps 1–4 as percentages (higher = smaller gap)."""
+    figure = go.Figure(
+        go.Bar(
+            x=[label for label, _v in rows],
+            y=[None if v is None else 100 * v for _l, v in rows],
+            name=_("Indicator (%)"),
+            marker_color=BLUE,
+        )
+    )
+    figure.update_layout(
+        **LAYOUT,
+        title=_("Internal indicators of gaps 1–4 (%)"),
+        xaxis_title=_("Gap"),
+        yaxis_title=_("Share (%)"),
+        yaxis_range=[0, 100],
+        showlegend=True,
+    )
+    return _dict(figure)

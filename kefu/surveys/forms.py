@@ -51,7 +51,15 @@ def options_to_lines(options: list[dict], *, with_dimension: bool = False) -> st
     return "\n".join(" | ".join(str(o.get(k, "")) for k in keys).rstrip(" |") for o in options)
 
 
+class SectionForm(forms.Form):
+    title_en = forms.CharField(label=_("Section title (English)"), max_length=200, required=False)
+    title_zh = forms.CharField(label=_("Section title (Chinese)"), max_length=200, required=False)
+
+
 class QuestionForm(forms.Form):
+    section = forms.TypedChoiceField(
+        label=_("Section"), coerce=int, required=False, empty_value=None
+    )
     kind = forms.ChoiceField(label=_("Type"), choices=QuestionKind.choices)
     text_en = forms.CharField(label=_("Question (English)"), max_length=500, required=False)
     text_zh = forms.CharField(label=_("Question (Chinese)"), max_length=500, required=False)
@@ -91,8 +99,11 @@ class QuestionForm(forms.Form):
     )
     show_if_value = forms.FloatField(label=_("Value"), required=False)
 
-    def __init__(self, *args, conditions=(), **kwargs):
+    def __init__(self, *args, conditions=(), sections=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["section"].choices = [("", _("(no section)"))] + [
+            (section.pk, section.title[:80]) for section in sections
+        ]
         self.fields["show_if_question"].choices = [("", _("(always shown)"))] + [
             (q.pk, f"{n}. {q.text}"[:80]) for n, q in conditions
         ]
@@ -102,6 +113,8 @@ class QuestionForm(forms.Form):
         data["choices"] = _lines_to_options(data["choices"])
         data["items"] = _lines_to_options(data["items"], with_dimension=True)
         data["columns"] = _lines_to_options(data["columns"])
+        section = data.pop("section")
+        data["section"] = survey.sections.filter(pk=section).first() if section else None
         condition = data.pop("show_if_question")
         data["show_if_question"] = (
             survey.questions.filter(pk=condition).first() if condition else None

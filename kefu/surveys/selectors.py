@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import translation
 
@@ -21,12 +22,17 @@ from kefu.surveys.models import (
     Audience,
     Invitation,
     Question,
+    QuestionKind,
     Response,
     Survey,
     _in_language,
 )
 
 EMPLOYEE_RESULTS = "surveys.view_employee_results"
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
 def survey_list(
@@ -109,61 +115,111 @@ def question_infos(questions: list[Question]) -> list[QuestionInfo]:
     return infos
 
 
-def results_frames(survey: Survey) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(answers, responses) of the submitted responses, two queries, columns as analysis.py
-    expects; choice answers become one row per chosen id (item = choice id)."""
-    submitted = Q(response__survey=survey, response__submitted_at__isnull=False)
-    rows = Answer.objects.filter(submitted).values_list(
-        "response_id", "question_id", "item", "column", "value", "choice_ids"
-    )
-    response_ids, question_ids, items, columns, values = [], [], [], [], []
-    for response_id, question_id, item, column, value, choice_ids in rows.iterator(
-        chunk_size=20000
-    ):
-        if choice_ids:
-            for choice in choice_ids:
-                response_ids.append(response_id)
-                question_ids.append(question_id)
-                items.append(str(choice))
-                columns.append("")
-                values.append(None)
-            continue
-        response_ids.append(response_id)
-        question_ids.append(question_id)
-        items.append(item)
-        columns.append(column)
-        values.append(value)
-    answers = (
-        pl.DataFrame(
-            {
-                "response_id": response_ids,
-                "question_id": question_ids,
-                "item": items,
-                "column": columns,
-                "value": values,
-            },
-            schema=analysis.empty_answers().schema,
+CHUNK_ROWS = 250_000
+CODES = ("item", "column")
+
+
+def rows_frame(rows: list[tuple], empty: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
+    """Rows from values_list → a frame with the schema of `empty`; polars converts whole
+    columns (aware datetimes become naive UTC), no Python code per row."""
+    if not rows:
+        return empty
+    frame = pl.DataFrame(rows, schema=list(names), orient="row", infer_schema_length=None)
+    casts = []
+    for name, kind in empty.schema.items():
+        column = pl.col(name)
+        if isinstance(kind, pl.Datetime) and isinstance(frame.schema[name], pl.Datetime):
+            if frame.schema[name].time_zone:
+                column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            column = column.dt.cast_time_unit("us")
+        casts.append(column.cast(kind).alias(name))
+    return frame.select(casts)
+
+
+def _answer_chunks(sql: str, params: list, schema: dict) -> pl.DataFrame:
+    """Run `sql` and build a frame chunk by chunk (polars converts each fetched block; no
+    Python code per row). (COPY … TO STDOUT was tried on PostgreSQL: psycopg hands it over
+    one row per block, no faster than fetchmany.)"""
+    frames = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            frame = pl.DataFrame(rows, schema=schema, orient="row")
+            # Item and column codes repeat on every row: categoricals keep 44 M rows small.
+            frames.append(
+                frame.with_columns(pl.col(n).cast(pl.Categorical) for n in CODES if n in schema)
+            )
+    if not frames:
+        return pl.DataFrame(schema=schema).with_columns(
+            pl.col(n).cast(pl.Categorical) for n in CODES if n in schema
         )
-        if response_ids
-        else analysis.empty_answers()
+    return pl.concat(frames)
+
+
+def results_frames(
+    survey: Survey, questions: list[Question] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(answers, responses) of the submitted responses, columns as analysis.py expects. Three
+    queries: scale/matrix/points/text cells straight into polars, choice answers (exploded to
+    one row per chosen id, item = choice id), and the responses with their groups."""
+    questions = survey_questions(survey) if questions is None else questions
+    choice_ids = [q.pk for q in questions if q.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)]
+    other_ids = [q.pk for q in questions if q.pk not in set(choice_ids)]
+    answer, response = _q(Answer._meta.db_table), _q(Response._meta.db_table)
+    base = (
+        f"FROM {answer} a JOIN {response} r ON r.{_q('id')} = a.{_q('response_id')} "
+        f"WHERE r.{_q('survey_id')} = %s AND r.{_q('submitted_at')} IS NOT NULL"
     )
-    people = survey.responses.filter(submitted_at__isnull=False).values_list(
-        "pk", "submitted_at", "team__name", "agent__username", "channel", "tier"
+    schema = analysis.empty_answers().schema
+    frames = []
+    if other_ids:
+        marks = ", ".join(["%s"] * len(other_ids))
+        frames.append(
+            _answer_chunks(
+                f"SELECT a.{_q('response_id')}, a.{_q('question_id')}, a.{_q('item')}, "
+                f"a.{_q('column')}, a.{_q('value')} {base} "
+                f"AND a.{_q('question_id')} IN ({marks})",
+                [survey.pk, *other_ids],
+                dict(schema),
+            )
+        )
+    if choice_ids:
+        marks = ", ".join(["%s"] * len(choice_ids))
+        as_text = "CAST(a.{0} AS TEXT)" if connection.vendor == "postgresql" else "a.{0}"
+        chosen = _answer_chunks(
+            f"SELECT a.{_q('response_id')}, a.{_q('question_id')}, "
+            f"{as_text.format(_q('choice_ids'))} {base} "
+            f"AND a.{_q('question_id')} IN ({marks})",
+            [survey.pk, *choice_ids],
+            {"response_id": pl.Int64, "question_id": pl.Int64, "choices": pl.Utf8},
+        )
+        frames.append(
+            chosen.with_columns(
+                item=pl.col("choices").str.json_decode(pl.List(pl.Utf8)),
+                column=pl.lit(""),
+                value=pl.lit(None, dtype=pl.Float64),
+            )
+            .drop("choices")
+            .explode("item")
+            .drop_nulls("item")
+            .select(list(schema))
+            .with_columns(pl.col(n).cast(pl.Categorical) for n in CODES)
+        )
+    answers = (
+        pl.concat(frames)
+        if frames
+        else analysis.empty_answers().with_columns(pl.col(n).cast(pl.Categorical) for n in CODES)
     )
-    responses_rows = list(people)
-    if not responses_rows:
+    people = list(
+        survey.responses.filter(submitted_at__isnull=False).values_list(
+            "pk", "submitted_at", "team__name", "agent__username", "channel", "tier"
+        )
+    )
+    if not people:
         return answers, analysis.empty_responses()
-    columns_ = list(zip(*responses_rows, strict=True))
-    responses = pl.DataFrame(
-        {
-            "response_id": list(columns_[0]),
-            "submitted_at": [at.replace(tzinfo=None) for at in columns_[1]],
-            "team": [v or "" for v in columns_[2]],
-            "agent": [v or "" for v in columns_[3]],
-            "channel": [v or "" for v in columns_[4]],
-            "tier": [v or "" for v in columns_[5]],
-        },
-        schema=analysis.empty_responses().schema,
+    names = ("response_id", "submitted_at", "team", "agent", "channel", "tier")
+    responses = rows_frame(people, analysis.empty_responses(), names).with_columns(
+        pl.col(name).fill_null("") for name in names[2:]
     )
     return answers, responses
 
@@ -180,8 +236,9 @@ def category_names(survey: Survey) -> dict[str, str]:
 
 def survey_results(survey: Survey) -> analysis.SurveyResults:
     """All aggregates of a survey: a constant number of queries whatever its size."""
-    questions = question_infos(survey_questions(survey))
-    answers, responses = results_frames(survey)
+    rows = survey_questions(survey)
+    questions = question_infos(rows)
+    answers, responses = results_frames(survey, rows)
     invited = survey.invitations.count()
     return analysis.survey_results(
         questions,

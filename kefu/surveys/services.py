@@ -377,6 +377,8 @@ def _validate_question(question: Question) -> None:
             fields["show_if_value"] = _("Give the value of the condition.")
     if not question.weight >= 0:
         fields["weight"] = _("The weight cannot be negative.")
+    if question.section is not None and question.section.survey_id != question.survey_id:
+        fields["section"] = _("Choose a section of this survey.")
     if fields:
         raise ValidationFailed(_("Please correct the question."), fields=fields)
 
@@ -477,6 +479,36 @@ def section_add(*, actor, survey: Survey, title_en: str = "", title_zh: str = ""
         actor=actor, action="survey.section_added", obj=survey, changes={"section": section.pk}
     )
     return section
+
+
+@transaction.atomic
+def section_update(*, actor, section: Section, title_en: str, title_zh: str) -> Section:
+    if not (title_en.strip() or title_zh.strip()):
+        raise ValidationFailed(
+            _("A section needs a title."), fields={"title_en": _("This field is required.")}
+        )
+    section.title_en, section.title_zh = title_en.strip(), title_zh.strip()
+    section.save(update_fields=["title_en", "title_zh"])
+    audit_record(
+        actor=actor,
+        action="survey.section_updated",
+        obj=section.survey,
+        changes={"section": section.pk},
+    )
+    return section
+
+
+@transaction.atomic
+def section_delete(*, actor, section: Section) -> None:
+    """Remove a section heading; its questions stay (without a section)."""
+    _require_editable(section.survey)
+    audit_record(
+        actor=actor,
+        action="survey.section_deleted",
+        obj=section.survey,
+        changes={"section": section.pk},
+    )
+    section.delete()
 
 
 # --------------------------------------------------------------------------- invitations

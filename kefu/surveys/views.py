@@ -17,11 +17,19 @@ from kefu.surveys.forms import (
     AutoRuleForm,
     InviteForm,
     QuestionForm,
+    SectionForm,
     SurveyCreateForm,
     SurveySettingsForm,
     options_to_lines,
 )
-from kefu.surveys.models import AutoSurveyRule, Instrument, Question, Survey, SurveyStatus
+from kefu.surveys.models import (
+    AutoSurveyRule,
+    Instrument,
+    Question,
+    Section,
+    Survey,
+    SurveyStatus,
+)
 from kefu.surveys.respondent import form_blocks
 from kefu.surveys.scoring import PRIORITY_QUADRANTS, RATER_DIMENSIONS, SERVQUAL_DIMENSIONS
 
@@ -111,7 +119,8 @@ def builder(request, survey_id: int):
             "survey": survey,
             "questions": list(enumerate(questions, 1)),
             "form": form,
-            "question_form": QuestionForm(conditions=list(enumerate(questions, 1))),
+            "sections": list(survey.sections.all()),
+            "section_form": SectionForm(),
             "has_responses": survey.responses.filter(submitted_at__isnull=False).exists(),
         },
     )
@@ -123,6 +132,7 @@ def _question_form_initial(question: Question) -> dict:
     initial["items"] = options_to_lines(question.items, with_dimension=True)
     initial["columns"] = options_to_lines(question.columns)
     initial["show_if_question"] = question.show_if_question_id
+    initial["section"] = question.section_id
     return initial
 
 
@@ -135,8 +145,9 @@ def question_edit(request, survey_id: int, question_id: int | None = None):
         for n, q in enumerate(selectors.survey_questions(survey), 1)
         if question is None or q.order < question.order
     ]
+    sections = list(survey.sections.all())
     if request.method == "POST":
-        form = QuestionForm(request.POST, conditions=earlier)
+        form = QuestionForm(request.POST, conditions=earlier, sections=sections)
         if form.is_valid():
             try:
                 fields = form.service_fields(survey)
@@ -156,6 +167,7 @@ def question_edit(request, survey_id: int, question_id: int | None = None):
         form = QuestionForm(
             initial=_question_form_initial(question) if question else {"weight": 1},
             conditions=earlier,
+            sections=sections,
         )
     return render(
         request,
@@ -189,6 +201,39 @@ def question_delete(request, survey_id: int, question_id: int):
     except KefuError as exc:
         _fail(request, exc)
     return redirect("surveys:builder", survey.pk)
+
+
+@require_POST
+def section_add(request, survey_id: int):
+    survey = _survey(request, survey_id)
+    require_perm(request.user, CHANGE)
+    form = SectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.section_add(actor=request.user, survey=survey, **form.cleaned_data)
+            messages.success(request, _("Section added."))
+        except KefuError as exc:
+            _fail(request, exc)
+    return redirect(reverse("surveys:builder", args=[survey.pk]) + "#sections")
+
+
+@require_POST
+def section_edit(request, survey_id: int, section_id: int):
+    survey = _survey(request, survey_id)
+    require_perm(request.user, CHANGE)
+    section = get_object_or_404(Section, pk=section_id, survey=survey)
+    try:
+        if request.POST.get("action") == "delete":
+            services.section_delete(actor=request.user, section=section)
+            messages.success(request, _("Section deleted; its questions stay."))
+        else:
+            form = SectionForm(request.POST)
+            if form.is_valid():
+                services.section_update(actor=request.user, section=section, **form.cleaned_data)
+                messages.success(request, _("Section saved."))
+    except KefuError as exc:
+        _fail(request, exc)
+    return redirect(reverse("surveys:builder", args=[survey.pk]) + "#sections")
 
 
 @require_POST
