@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from kefu.accounts.models import Team, User
 from kefu.api.pagination import PageNumberless
-from kefu.core.errors import ValidationFailed
+from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.permissions import require_perm, require_staff
 from kefu.customers.models import Customer
 from kefu.tickets import selectors, services
@@ -276,7 +276,9 @@ class ProblemIn(Schema):
 
 
 class IdsIn(Schema):
-    ticket_ids: list[int] = Field(min_length=1)
+    ticket_ids: list[int] = Field(
+        [], description="Affected tickets; empty only declares the ticket an incident."
+    )
 
 
 class BroadcastIn(Schema):
@@ -286,6 +288,27 @@ class BroadcastIn(Schema):
 
 class ResolutionIn(Schema):
     resolution: str = Field(min_length=1)
+
+
+class TicketRef(Schema):
+    id: int
+    public_id: str | None
+
+
+class SkippedOut(TicketRef):
+    reasons: list[str]
+
+
+class IncidentSolveOut(Schema):
+    incident: TicketOut
+    incident_solved: bool
+    incident_problems: list[str]
+    solved: list[TicketRef]
+    skipped: list[SkippedOut]
+
+
+class SplitIn(Schema):
+    subject: str = Field("", max_length=250, description="Empty: keep the old ticket's subject.")
 
 
 class MergeIn(Schema):
@@ -302,6 +325,22 @@ class MacroOut(Schema):
 
 class CheckIn(Schema):
     text: str
+
+
+class ClassifyIn(Schema):
+    text: str = Field(min_length=1, max_length=20_000, description="Subject and description.")
+
+
+class SuggestionOut(Schema):
+    value: str = Field(description="Category id or priority value, as PATCH takes it.")
+    label: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class ClassifyOut(Schema):
+    category: list[SuggestionOut]
+    priority: list[SuggestionOut]
+    untrained: list[str] = Field(description="Targets with no trained classifier yet.")
 
 
 def _ticket(request, ticket_id: int) -> Ticket:
@@ -361,6 +400,29 @@ def ticket_create(request, payload: TicketIn):
     return Status(201, selectors.get_visible_ticket(request.user, ticket.pk))
 
 
+@router.post("/check-reply")
+def check_reply(request, payload: CheckIn):
+    """The reply checker's warnings for a draft (M16), without sending anything."""
+    require_staff(request.user)
+    return {"warnings": services.check_reply_text(payload.text)}
+
+
+@router.post("/classify", response=ClassifyOut)
+def classify(request, payload: ClassifyIn):
+    """Suggested category and priority for a text with their confidence (M23); never applied.
+    409 `no_classifier` until `kefu tickets train-classifier` has run."""
+    require_perm(request.user, "tickets.view_ticket")
+    require_staff(request.user)
+    found = selectors.suggest_fields(payload.text)
+    if not found.any_trained:
+        raise Conflict(
+            "No classifier has been trained yet: run `kefu tickets train-classifier` once enough "
+            "tickets are solved or closed.",
+            code="no_classifier",
+        )
+    return {"category": found.category, "priority": found.priority, "untrained": found.untrained}
+
+
 @router.get("/{ticket_id}", response=TicketOut | CustomerTicketOut)
 def ticket_detail(request, ticket_id: int):
     ticket = _ticket(request, ticket_id)
@@ -409,6 +471,15 @@ def message_create(request, ticket_id: int, payload: MessageIn):
         confirm_warnings=payload.confirm_warnings,
     )
     return Status(201, message)
+
+
+@router.post("/{ticket_id}/messages/{message_id}/split", response={201: TicketOut})
+def message_split(request, ticket_id: int, message_id: int, payload: SplitIn):
+    """Move a customer message into a new ticket of the same customer ("split from" link)."""
+    ticket = _ticket(request, ticket_id)
+    message = get_object_or_404(ticket.messages.all(), pk=message_id)
+    new = services.ticket_split(actor=request.user, message=message, subject=payload.subject)
+    return Status(201, selectors.get_visible_ticket(request.user, new.pk))
 
 
 @router.get("/{ticket_id}/events", response=list[EventOut])
@@ -498,13 +569,6 @@ def macro_apply(request, ticket_id: int, macro_id: int, confirm_warnings: bool =
     )
 
 
-@router.post("/check-reply")
-def check_reply(request, payload: CheckIn):
-    """The reply checker's warnings for a draft (M16), without sending anything."""
-    require_staff(request.user)
-    return {"warnings": services.check_reply_text(payload.text)}
-
-
 approvals_router = Router(tags=["tickets"])
 
 
@@ -569,8 +633,17 @@ incidents_router = Router(tags=["tickets"])
 
 @incidents_router.post("/{ticket_id}/tickets", response=TicketOut)
 def incident_attach(request, ticket_id: int, payload: IdsIn):
+    """Declare the ticket an incident and attach affected tickets: all or none (422 names the
+    ids that are unknown or unsuitable)."""
     incident = _ticket(request, ticket_id)
-    children = [_ticket(request, pk) for pk in payload.ticket_ids]
+    children, missing = selectors.find_tickets_by_numbers(
+        request.user, [str(pk) for pk in payload.ticket_ids]
+    )
+    if missing:
+        raise ValidationFailed(
+            f"No such ticket: {', '.join(missing)}. Nothing was attached.",
+            fields={"ticket_ids": [f"No such ticket: {n}" for n in missing]},
+        )
     services.incident_attach(actor=request.user, incident=incident, tickets=children)
     return selectors.get_visible_ticket(request.user, incident.pk)
 
@@ -587,11 +660,22 @@ def incident_broadcast(request, ticket_id: int, payload: BroadcastIn):
     return Status(201, messages)
 
 
-@incidents_router.post("/{ticket_id}/solve", response=TicketOut)
+@incidents_router.post("/{ticket_id}/solve", response=IncidentSolveOut)
 def incident_solve(request, ticket_id: int, payload: ResolutionIn):
+    """Solve the incident and its open affected tickets; lists those skipped and why."""
     incident = _ticket(request, ticket_id)
-    services.incident_solve(actor=request.user, incident=incident, resolution=payload.resolution)
-    return selectors.get_visible_ticket(request.user, incident.pk)
+    result = services.incident_solve(
+        actor=request.user, incident=incident, resolution=payload.resolution
+    )
+    return {
+        "incident": selectors.get_visible_ticket(request.user, incident.pk),
+        "incident_solved": result.incident_solved,
+        "incident_problems": result.incident_problems,
+        "solved": result.solved,
+        "skipped": [
+            {"id": t.pk, "public_id": t.public_id, "reasons": why} for t, why in result.skipped
+        ],
+    }
 
 
 macros_router = Router(tags=["tickets"])

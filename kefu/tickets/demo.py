@@ -564,6 +564,26 @@ def load(*, scale: int, rng, stdout=None) -> None:
         _specials(admin, li_na, teams, plans, made, now)
     if stdout is not None:
         stdout.write(f"  tickets: {created_count} new of {len(plans)}")
+    _train_suggestions(stdout)
+
+
+def _train_suggestions(stdout=None) -> None:
+    """Train the category/priority suggestion (M23) on the demo's solved and closed tickets,
+    once: a model already trained is kept."""
+    from kefu.core.errors import ValidationFailed
+    from kefu.tickets.models import TrainedClassifier
+
+    for target in ("category", "priority"):
+        if TrainedClassifier.objects.filter(target=target).exists():
+            continue
+        try:
+            row = services.classifier_train(actor=None, target=target)
+        except ValidationFailed as exc:
+            message = f"  suggestion ({target}): not trained, {exc.message}"
+        else:
+            message = f"  suggestion ({target}): trained on {row.example_count} tickets"
+        if stdout is not None:
+            stdout.write(message)
 
 
 def _team_for(kind: str, customer, teams):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Team, User
@@ -180,6 +183,25 @@ class PropertiesForm(FiveWTwoHMixin):
         )
         return initial
 
+    @classmethod
+    def partial_data(cls, ticket, posted) -> QueryDict:
+        """Form data from the ticket's current values with only `version`, `category` and
+        `priority` taken from `posted` (a one-click "apply suggestion" button posts just
+        those)."""
+        data = QueryDict(mutable=True)
+        for name, value in cls.initial_for(ticket).items():
+            if isinstance(value, bool):
+                if value:
+                    data[name] = "on"
+            elif isinstance(value, list):
+                data.setlist(name, [str(v) for v in value])
+            elif value is not None:
+                data[name] = str(value)
+        for name in ("version", "category", "priority"):
+            if name in posted:
+                data[name] = posted[name]
+        return data
+
     def groups(self) -> list[tuple]:
         """(title, bound fields, shown open) for the panel: main, complaint handling, 5W2H."""
         main = ("subject", "kind", "priority", "severity", "category", "team", "assignee", "tags")
@@ -296,6 +318,37 @@ class LinkForm(forms.Form):
         label=_("Link"),
         choices=[("related", _("Related")), ("merge", _("Merge this ticket into it"))],
     )
+
+
+def ticket_numbers(text: str) -> list[str]:
+    """'KF-2026-000123, KF-2026-000124 17' → the numbers (commas, Chinese commas, spaces)."""
+    return [n for n in re.split(r"[\s,，、;；]+", text or "") if n]
+
+
+class SplitForm(forms.Form):
+    subject = forms.CharField(
+        label=_("Subject of the new ticket"),
+        required=False,
+        max_length=250,
+        help_text=_("Leave empty to keep this ticket's subject."),
+    )
+
+
+class IncidentAttachForm(forms.Form):
+    numbers = forms.CharField(
+        label=_("Affected tickets"),
+        required=False,
+        max_length=4000,
+        help_text=_("Ticket numbers separated by commas or spaces, e.g. KF-2026-000123."),
+    )
+
+
+class BroadcastForm(forms.Form):
+    body = forms.CharField(label=_("Reply to every affected customer"), widget=_textarea(4))
+
+
+class IncidentSolveForm(forms.Form):
+    resolution = forms.CharField(label=_("Resolution"), widget=_textarea(3))
 
 
 class ThreeChangeForm(forms.Form):

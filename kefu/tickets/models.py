@@ -640,3 +640,39 @@ RESPONSE_KIND_CHOICES = [
     (ResponseKind.RESTITUTION.value, _("Restitution")),
     (ResponseKind.RECOVERY.value, _("Recovery")),
 ]
+
+
+class ClassifierTarget(models.TextChoices):
+    CATEGORY = "category", _("Category")
+    PRIORITY = "priority", _("Priority")
+
+
+class TrainedClassifier(models.Model):
+    """A text classifier trained on the organisation's closed tickets (M23), for one target.
+
+    `model` holds the bytes of `classifier.TextClassifier.to_bytes` (a pickle: only Kefu writes
+    it). The newest row per target is the one in use; the scores come from a held-out split.
+    """
+
+    target = models.CharField(_("suggests"), max_length=10, choices=ClassifierTarget.choices)
+    model = models.BinaryField(_("model"))
+    labels = models.JSONField(_("labels"), default=list)
+    example_count = models.PositiveIntegerField(_("training examples"))
+    test_size = models.PositiveIntegerField(_("held-out examples"), default=0)
+    accuracy = models.FloatField(_("held-out accuracy"), null=True, blank=True)
+    macro_f1 = models.FloatField(_("held-out macro F1"), null=True, blank=True)
+    f1_by_label = models.JSONField(_("F1 by label"), default=dict, blank=True)
+    sklearn_version = models.CharField(max_length=20, blank=True)
+    trained_at = models.DateTimeField(_("trained"), auto_now_add=True)
+    trained_by = models.ForeignKey(
+        USER, verbose_name=_("trained by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("trained classifier")
+        verbose_name_plural = _("trained classifiers")
+        ordering = ["-trained_at", "-id"]
+        indexes = [models.Index(fields=["target", "-trained_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} {self.trained_at:%Y-%m-%d %H:%M}"

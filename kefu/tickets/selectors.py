@@ -342,7 +342,109 @@ def find_ticket_by_number(actor, number: str) -> Ticket | None:
     return tickets.filter(public_id__iexact=number).first()
 
 
+def find_tickets_by_numbers(actor, numbers: list[str]) -> tuple[list[Ticket], list[str]]:
+    """The visible tickets for public ids (KF-2026-000123) or plain ids, in the order given, and
+    the numbers that match no ticket `actor` may see (one query)."""
+    wanted = [n.strip() for n in numbers if n and n.strip()]
+    ids = [int(n) for n in wanted if n.isdigit()]
+    public = [n.upper() for n in wanted if not n.isdigit()]
+    found = list(visible_tickets(actor).filter(Q(pk__in=ids) | Q(public_id__in=public)))
+    by_key = {str(t.pk): t for t in found} | {(t.public_id or "").upper(): t for t in found}
+    tickets, missing = [], []
+    for number in wanted:
+        ticket = by_key.get(number if number.isdigit() else number.upper())
+        if ticket is None:
+            missing.append(number)
+        elif ticket not in tickets:
+            tickets.append(ticket)
+    return tickets, missing
+
+
 def active_macros() -> QuerySet:
     from kefu.tickets.models import Macro
 
     return Macro.objects.filter(is_active=True).order_by("name")
+
+
+# --- category and urgency suggestion (M23) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested value for a field, with the classifier's confidence in [0, 1]."""
+
+    target: str  # "category" or "priority"
+    value: str  # category id or priority value, as the form posts it
+    label: str
+    confidence: float
+
+    @property
+    def percent(self) -> int:
+        return round(self.confidence * 100)
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    category: list[Suggestion]
+    priority: list[Suggestion]
+    untrained: list[str]  # targets with no trained classifier yet
+
+    @property
+    def any_trained(self) -> bool:
+        return len(self.untrained) < 2
+
+
+# Loaded classifiers of this process, by target: (TrainedClassifier pk, TextClassifier).
+_LOADED_CLASSIFIERS: dict[str, tuple[int, Any]] = {}
+
+
+def current_classifiers() -> dict[str, Any]:
+    """The newest trained classifier per target, loaded once per process and kept while it is
+    the newest (one small query per call; the model bytes are read only after a retraining)."""
+    from kefu.tickets.classifier import TextClassifier
+    from kefu.tickets.models import TrainedClassifier
+
+    newest: dict[str, int] = {}
+    for target, pk in TrainedClassifier.objects.order_by(
+        "target", "-trained_at", "-id"
+    ).values_list("target", "pk"):
+        newest.setdefault(target, pk)
+    loaded = {}
+    for target, pk in newest.items():
+        cached = _LOADED_CLASSIFIERS.get(target)
+        if cached is None or cached[0] != pk:
+            blob = TrainedClassifier.objects.filter(pk=pk).values_list("model", flat=True).get()
+            cached = (pk, TextClassifier.from_bytes(bytes(blob)))
+            _LOADED_CLASSIFIERS[target] = cached
+        loaded[target] = cached[1]
+    return loaded
+
+
+def suggest_fields(text: str, *, top: int = 3) -> Suggestions:
+    """Suggested categories and priorities for a ticket's text (subject and description), best
+    first with their confidence. Never applied here: the agent chooses."""
+    from kefu.tickets.models import Category, Priority
+
+    models_by_target = current_classifiers()
+    untrained = [t for t in ("category", "priority") if t not in models_by_target]
+    found: dict[str, list[Suggestion]] = {"category": [], "priority": []}
+    if not (text or "").strip():
+        return Suggestions(category=[], priority=[], untrained=untrained)
+    ranked = {t: model.suggest(text, top=top) for t, model in models_by_target.items()}
+    if "category" in ranked:
+        ids = [int(v) for v, _p in ranked["category"] if v.isdigit()]
+        names = {
+            str(c.pk): str(c)
+            for c in Category.objects.filter(pk__in=ids, is_active=True).select_related("parent")
+        }
+        found["category"] = [
+            Suggestion("category", v, names[v], p) for v, p in ranked["category"] if v in names
+        ]
+    if "priority" in ranked:
+        labels = dict(Priority.choices)
+        found["priority"] = [
+            Suggestion("priority", v, str(labels[v]), p)
+            for v, p in ranked["priority"]
+            if v in labels
+        ]
+    return Suggestions(category=found["category"], priority=found["priority"], untrained=untrained)

@@ -1,5 +1,6 @@
 """Every write to tickets goes through these services (validation, transaction, 3W event)."""
 
+from kefu.tickets.services.classification import classifier_train, classifiers_retrain_due
 from kefu.tickets.services.conversation import (
     ReplyNeedsConfirmation,
     UploadedFile,
@@ -17,6 +18,7 @@ from kefu.tickets.services.recovery import (
     opportunity_create,
 )
 from kefu.tickets.services.relations import (
+    IncidentSolveResult,
     contact_failed,
     incident_attach,
     incident_broadcast,
@@ -45,10 +47,13 @@ from kefu.tickets.services.tickets import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "IncidentSolveResult",
     "ReplyNeedsConfirmation",
     "UploadedFile",
     "authority_limit",
     "check_reply_text",
+    "classifier_train",
+    "classifiers_retrain_due",
     "compensation_decide",
     "compensation_request",
     "contact_failed",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -67,16 +69,22 @@ def ticket_merge(*, actor, source: Ticket, target: Ticket) -> Ticket:
 
 
 @transaction.atomic
-def ticket_split(*, actor, message: Message, subject: str) -> Ticket:
-    """Move one customer message into a new ticket of the same customer (linked to the old one)."""
+def ticket_split(*, actor, message: Message, subject: str = "") -> Ticket:
+    """Move one customer message into a new ticket of the same customer, linked to the old one
+    ("split from"); the new ticket's subject is `subject` or, when blank, the old one's."""
     origin = message.ticket
     require_ticket_access(actor, origin)
     if message.kind != MessageKind.CUSTOMER:
-        raise ValidationFailed(_("Only a customer's message can be split into a new ticket."))
+        raise ValidationFailed(
+            _("Only a customer's message can be split into a new ticket."),
+            fields={"message": _("Not a customer message.")},
+        )
+    if origin.merged_into_id:
+        raise Conflict(_("This ticket was merged; split the message from the other ticket."))
     new = ticket_create(
         actor=actor,
         customer=origin.customer,
-        subject=subject or origin.subject,
+        subject=(subject or "").strip() or origin.subject,
         description=message.body_text,
         channel=message.channel,
         kind=origin.kind,
@@ -90,6 +98,12 @@ def ticket_split(*, actor, message: Message, subject: str) -> Ticket:
         actor=actor,
         kind="split",
         changes={"message": [message.pk, None], "new_ticket": [None, new.pk]},
+    )
+    record_event(
+        new,
+        actor=actor,
+        kind="split_from",
+        changes={"message": [None, message.pk], "from": [None, origin.pk]},
     )
     return new
 
@@ -115,23 +129,60 @@ def ticket_link(
     return link
 
 
+def _number(ticket: Ticket) -> str:
+    return ticket.public_id or f"#{ticket.pk}"
+
+
 @transaction.atomic
 def incident_attach(*, actor, incident: Ticket, tickets: list[Ticket]) -> Ticket:
-    """Make `incident` the parent of `tickets` (M28: one mass incident, many affected customers)."""
+    """Declare `incident` an incident (M28: one mass incident, many affected customers) and make
+    it the parent of `tickets`. All or nothing: one unsuitable ticket attaches none, and the
+    error names it."""
     require_ticket_access(actor, incident)
     if incident.incident_id:
-        raise ValidationFailed(_("A child ticket cannot itself be an incident."))
+        raise ValidationFailed(
+            _("This ticket belongs to an incident; a child ticket cannot itself be an incident."),
+            fields={"incident": _("Already a child of an incident.")},
+        )
+    if incident.merged_into_id or incident.status == TicketStatus.CLOSED:
+        raise Conflict(_("A closed or merged ticket cannot become an incident."))
+    problems: list[str] = []
+    for ticket in tickets:
+        number = _number(ticket)
+        if ticket.pk == incident.pk:
+            problems.append(_("%(number)s is the incident itself.") % {"number": number})
+        elif ticket.is_incident:
+            problems.append(_("%(number)s is itself an incident.") % {"number": number})
+        elif ticket.incident_id and ticket.incident_id != incident.pk:
+            problems.append(
+                _("%(number)s already belongs to another incident.") % {"number": number}
+            )
+        elif ticket.merged_into_id:
+            problems.append(_("%(number)s was merged into another ticket.") % {"number": number})
+    if problems:
+        raise ValidationFailed(
+            _("Nothing was attached. %(problems)s") % {"problems": " ".join(problems)},
+            fields={"tickets": problems},
+        )
+    for ticket in tickets:
+        require_ticket_access(actor, ticket)
     if not incident.is_incident:
         Ticket.objects.filter(pk=incident.pk).update(is_incident=True)
         incident.is_incident = True
         record_event(incident, actor=actor, kind="incident_declared")
-    for ticket in tickets:
-        if ticket.pk == incident.pk:
-            continue
-        require_ticket_access(actor, ticket)
-        Ticket.objects.filter(pk=ticket.pk).update(incident=incident)
+    new = list({t.pk: t for t in tickets if t.incident_id != incident.pk}.values())
+    Ticket.objects.filter(pk__in=[t.pk for t in new]).update(incident=incident)
+    for ticket in new:
+        ticket.incident = incident
         record_event(
             ticket, actor=actor, kind="incident_linked", changes={"incident": [None, incident.pk]}
+        )
+    if new:
+        record_event(
+            incident,
+            actor=actor,
+            kind="incident_attached",
+            changes={"tickets": [None, [_number(t) for t in new]]},
         )
     return incident
 
@@ -140,14 +191,21 @@ def incident_attach(*, actor, incident: Ticket, tickets: list[Ticket]) -> Ticket
 def incident_broadcast(
     *, actor, incident: Ticket, body: str, confirm_warnings: bool = False
 ) -> list[Message]:
-    """Send the same public reply on every open ticket linked to the incident."""
+    """Send the same public reply on every open ticket linked to the incident.
+
+    The reply checker runs once on the text: with warnings and no `confirm_warnings`, nothing is
+    sent and ReplyNeedsConfirmation lists them (as for a single reply)."""
     require_ticket_access(actor, incident)
     if not incident.is_incident:
         raise ValidationFailed(_("This ticket is not an incident."))
+    if not (body or "").strip():
+        raise ValidationFailed(
+            _("The message is empty."), fields={"body": _("This field is required.")}
+        )
     children = list(
         incident.incident_children.filter(status__in=OPEN_STATUSES).select_related("customer")
     )
-    return [
+    messages = [
         message_add(
             actor=actor,
             ticket=child,
@@ -157,41 +215,84 @@ def incident_broadcast(
         )
         for child in children
     ]
+    if messages:
+        record_event(
+            incident,
+            actor=actor,
+            kind="incident_broadcast",
+            changes={"tickets": [None, [_number(c) for c in children]]},
+            note=body.strip()[:500],
+        )
+    return messages
+
+
+@dataclass(frozen=True)
+class IncidentSolveResult:
+    """What `incident_solve` did: the incident, the tickets solved and those skipped (with why)."""
+
+    incident: Ticket
+    solved: list[Ticket]
+    skipped: list[tuple[Ticket, list[str]]]
+    incident_problems: list[str]
+
+    @property
+    def incident_solved(self) -> bool:
+        return self.incident.status == TicketStatus.SOLVED
 
 
 @transaction.atomic
-def incident_solve(*, actor, incident: Ticket, resolution: str) -> Ticket:
-    """Solve the incident and every open child ticket, with an event on each child."""
+def incident_solve(*, actor, incident: Ticket, resolution: str) -> IncidentSolveResult:
+    """Solve every open child ticket and the incident, with an event on each child.
+
+    A child the workflow does not let solve yet (e.g. a complaint without a root cause) is
+    skipped with an `incident_solve_skipped` event naming what it still needs. An unassigned
+    ticket is assigned to the actor first: whoever solves the incident handled it."""
     require_ticket_access(actor, incident)
-    if not resolution.strip():
+    if not incident.is_incident:
+        raise ValidationFailed(_("This ticket is not an incident."))
+    if not (resolution or "").strip():
         raise ValidationFailed(
             _("Describe the resolution."), fields={"resolution": _("This field is required.")}
         )
-    for ticket in [*incident.incident_children.filter(status__in=OPEN_STATUSES), incident]:
-        ticket = ticket_update(
-            actor=actor,
-            ticket=ticket,
-            expected_version=ticket.version,
-            changes={"resolution": resolution},
-        )
-        facts = ticket_facts(ticket)
-        if workflow.check_transition(facts, workflow.Status.SOLVED):
+    resolution = resolution.strip()
+    solved: list[Ticket] = []
+    skipped: list[tuple[Ticket, list[str]]] = []
+    children = list(incident.incident_children.filter(status__in=OPEN_STATUSES).order_by("pk"))
+    targets = [*children, incident] if incident.status in OPEN_STATUSES else children
+    for ticket in targets:
+        changes: dict = {"resolution": resolution} if ticket.resolution != resolution else {}
+        if ticket.assignee_id is None and actor is not None:
+            changes["assignee"] = actor
+        if changes:
+            ticket = ticket_update(
+                actor=actor, ticket=ticket, expected_version=ticket.version, changes=changes
+            )
+        violations = workflow.check_transition(ticket_facts(ticket), workflow.Status.SOLVED)
+        if violations:
+            reasons = [_(v.message) for v in violations]
             record_event(
                 ticket,
                 actor=actor,
                 kind="incident_solve_skipped",
-                note=_("Needs its own handling first."),
+                note=" ".join([_("Needs its own handling first."), *reasons]),
             )
+            skipped.append((ticket, reasons))
             continue
-        ticket_transition(
+        ticket = ticket_transition(
             actor=actor,
             ticket=ticket,
             to_status=TicketStatus.SOLVED,
             expected_version=ticket.version,
             note=_("Solved with incident %s") % incident.public_id,
         )
+        solved.append(ticket)
     incident.refresh_from_db()
-    return incident
+    return IncidentSolveResult(
+        incident=incident,
+        solved=[t for t in solved if t.pk != incident.pk],
+        skipped=[(t, why) for t, why in skipped if t.pk != incident.pk],
+        incident_problems=next((why for t, why in skipped if t.pk == incident.pk), []),
+    )
 
 
 @transaction.atomic

@@ -19,6 +19,12 @@ from kefu.tickets.views.recovery import (
     macro_list,
     three_w_report,
 )
+from kefu.tickets.views.relations import (
+    incident_attach_view,
+    incident_broadcast_view,
+    incident_solve_view,
+    message_split,
+)
 from kefu.tickets.views.ticket import (
     attachment_download,
     ticket_detail,
@@ -41,9 +47,13 @@ __all__ = [
     "follow_up_new",
     "ianar_view",
     "inbox",
+    "incident_attach_view",
+    "incident_broadcast_view",
+    "incident_solve_view",
     "link_new",
     "macro_edit",
     "macro_list",
+    "message_split",
     "opportunity_new",
     "three_change_view",
     "three_w_report",

@@ -13,6 +13,7 @@ from kefu.core.permissions import require_staff
 from kefu.tickets import selectors, workflow
 from kefu.tickets.events_display import annotate_events
 from kefu.tickets.forms import (
+    BroadcastForm,
     CompensationForm,
     FollowUpDoneForm,
     FollowUpForm,
@@ -112,6 +113,8 @@ def render_ticket_page(
     warnings: list | None = None,
     props_form: PropertiesForm | None = None,
     stale: list | None = None,
+    broadcast_form: BroadcastForm | None = None,
+    broadcast_warnings: list | None = None,
     status: int = 200,
 ):
     """Render the ticket page; forms passed in (with errors or a draft) replace the blank ones."""
@@ -168,12 +171,40 @@ def render_ticket_page(
         "follow_up_done_form": FollowUpDoneForm(),
         "opportunity_form": OpportunityForm(),
         "link_form": LinkForm(),
+        "broadcast_form": broadcast_form or BroadcastForm(),
+        "broadcast_warnings": broadcast_warnings or [],
+        "show_description": _show_description(ticket, page.messages),
         "others": presence_others(ticket.pk, user),
         "now": timezone.now(),
         "is_open": ticket.status in OPEN_STATUSES,
         "kb_suggestions": suggestions,
+        "field_suggestions": _field_suggestions(ticket) if work else None,
     }
     return render(request, "tickets/detail.html", context, status=status)
+
+
+def _field_suggestions(ticket: Ticket):
+    """Category and priority suggestions (M23) while the ticket has no category; None when no
+    classifier is trained or nothing is suggested."""
+    if ticket.category_id or not ticket.is_open:
+        return None
+    found = selectors.suggest_fields(f"{ticket.subject}\n{ticket.description}", top=3)
+    if not (found.category or found.priority):
+        return None
+    return {"category": found.category, "priority": found.priority[:1]}
+
+
+def _show_description(ticket: Ticket, messages: list) -> bool:
+    """The description opens the conversation, unless the first message says the same (a
+    ticket split from another starts with the moved message itself)."""
+    if not ticket.description:
+        return False
+    first = messages[0] if messages else None
+    return not (
+        first is not None
+        and first.kind == "customer"
+        and first.body_text.strip() == ticket.description.strip()
+    )
 
 
 def _knowledge_suggestions(user, ticket: Ticket, *, record: bool) -> list:

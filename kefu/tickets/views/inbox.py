@@ -168,6 +168,10 @@ def ticket_new(request):
         if str(chosen_id).isdigit()
         else None
     )
+    if request.method == "POST" and any(key in request.POST for key in SUGGEST_KEYS):
+        return _new_with_suggestions(
+            request, {"customer_q": customer_q, "found": found, "chosen": chosen}
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if chosen is None:
@@ -205,4 +209,46 @@ def ticket_new(request):
         "tickets/new.html",
         {"form": form, "customer_q": customer_q, "found": found, "chosen": chosen},
         status=422 if request.method == "POST" else 200,
+    )
+
+
+SUGGEST_KEYS = ("suggest", "apply_category", "apply_priority")
+
+
+def _new_with_suggestions(request, context: dict):
+    """'Suggest category and priority' and its Apply buttons: show the form again with what the
+    agent typed, the suggestions (M23) and the applied value. Nothing is saved."""
+    values = request.POST.dict()
+    if values.get("apply_category", "").isdigit():
+        values["category"] = values["apply_category"]
+    if values.get("apply_priority") in Priority.values:
+        values["priority"] = values["apply_priority"]
+    form = TicketCreateForm(
+        initial={name: values.get(name, "") for name in TicketCreateForm.base_fields}
+    )
+    text = f"{values.get('subject', '')}\n{values.get('description', '')}".strip()
+    suggestions = selectors.suggest_fields(text) if text else None
+    notice = ""
+    if not text:
+        notice = _("Type the subject or description first: the suggestion reads them.")
+    elif not suggestions.any_trained:
+        notice = _(
+            "No suggestion yet: no classifier has been trained. An administrator can run "
+            "“kefu tickets train-classifier” once enough tickets are solved or closed."
+        )
+    elif not (suggestions.category or suggestions.priority):
+        notice = _("No suggestion for this text.")
+    return render(
+        request,
+        "tickets/new.html",
+        {
+            **context,
+            "form": form,
+            "suggestions": {"category": suggestions.category, "priority": suggestions.priority[:2]}
+            if not notice
+            else None,
+            "suggest_notice": notice,
+            "current_category": values.get("category", ""),
+            "current_priority": values.get("priority", ""),
+        },
     )

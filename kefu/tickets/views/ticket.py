@@ -79,7 +79,10 @@ def ticket_update_view(request, pk: int):
     """Save the properties panel. A stale version shows the current state and what you typed."""
     ticket = visible_ticket_or_404(request, pk)
     require_perm(request.user, CHANGE)
-    form = PropertiesForm(request.POST, ticket=ticket)
+    data = request.POST
+    if request.POST.get("partial"):  # "Apply" on a suggestion posts only the field and version
+        data = PropertiesForm.partial_data(ticket, request.POST)
+    form = PropertiesForm(data, ticket=ticket)
     if not form.is_valid():
         return render_ticket_page(request, ticket, props_form=form, status=422)
     changes = form.changes()
