@@ -6,3 +6,7 @@ class QualityConfig(AppConfig):
     name = "kefu.quality"
     label = "quality"
     verbose_name = _("Quality")
+
+    def ready(self) -> None:
+        # Grant this app's permissions to the roles.
+        from kefu.quality import roles  # noqa: F401
