@@ -45,7 +45,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         _("Quality"),
         "quality:home",
         "check",
-        frozenset({"supervisor", "manager", "admin", "qa"}),
+        frozenset({"agent", "supervisor", "manager", "admin", "qa"}),  # agents: their own
     ),
     NavItem(
         "analytics", _("Analytics"), "analytics:home", "chart", frozenset({"manager", "admin"})
