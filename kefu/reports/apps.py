@@ -6,3 +6,7 @@ class ReportsConfig(AppConfig):
     name = "kefu.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        # Grant this app's permissions to the roles; register the scheduled tasks.
+        from kefu.reports import roles, tasks  # noqa: F401
