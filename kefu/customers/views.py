@@ -23,6 +23,7 @@ from kefu.customers.models import (
     Tier,
 )
 from kefu.customers.timeline import timeline_kinds
+from kefu.reports.selectors import customer_churn_risk
 
 VIEW = "customers.view_customer"
 PAGE_SIZE = 50
@@ -104,6 +105,10 @@ def customer_detail(request, customer_id: int):
             if customer.kind == CustomerKind.ORGANIZATION
             else [],
             "merges": selectors.merge_list(customer)[:5],
+            "churn_risk": customer_churn_risk(customer.pk)
+            if request.user.has_perm("reports.view_customerrisk")
+            else None,
+            "can_see_churn": request.user.has_perm("reports.view_customerrisk"),
             "show_pii": show_pii,
             "contact_form": ContactForm(),
             "note_form": NoteForm(),

@@ -95,7 +95,7 @@ def test_the_command_writes_the_same_archive(held, tmp_path):
 
 def test_the_360_page_offers_the_export_to_administrators_only(held, make_user):
     wang, _li, _ticket = held
-    admin, agent = Client(), Client()
+    admin, agent = (Client(headers={"Accept-Language": "en"}) for _ in range(2))
     admin.force_login(make_user("admin"))
     agent.force_login(make_user("agent"))
     assert "Export personal data" in admin.get(f"/customers/{wang.pk}/").content.decode()
