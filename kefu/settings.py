@@ -95,6 +95,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Login throttling: this many failures per user+IP within the window lock further tries.
 KEFU_LOGIN_MAX_FAILURES = int(os.environ.get("KEFU_LOGIN_MAX_FAILURES", "5"))
 KEFU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEFU_LOGIN_WINDOW_SECONDS", str(15 * 60)))
+KEFU_TOKEN_MAX_FAILURES = int(os.environ.get("KEFU_TOKEN_MAX_FAILURES", "20"))
+KEFU_TOKEN_WINDOW_SECONDS = int(os.environ.get("KEFU_TOKEN_WINDOW_SECONDS", str(15 * 60)))
 
 LANGUAGE_CODE = os.environ.get("KEFU_LANGUAGE", "zh-hans")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

@@ -7,7 +7,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -226,21 +225,35 @@ def token_authenticate(raw: str) -> User | None:
 
 
 class LoginThrottled(Exception):
-    pass
+    """Too many failed sign-ins for this username from this address; `minutes` to wait."""
+
+    def __init__(self, minutes: int):
+        super().__init__(minutes)
+        self.minutes = minutes
 
 
 def login_attempt(*, request, username: str, password: str) -> User | None:
-    """Check credentials with throttling per username + IP. Raises LoginThrottled when locked."""
-    ip = request.META.get("REMOTE_ADDR")
-    window_start = timezone.now() - dt.timedelta(seconds=settings.KEFU_LOGIN_WINDOW_SECONDS)
-    recent = LoginFailure.objects.filter(
-        username__iexact=username, ip_address=ip, at__gte=window_start
-    ).count()
-    if recent >= settings.KEFU_LOGIN_MAX_FAILURES:
-        raise LoginThrottled
+    """Check credentials, throttled per username + IP (a cache counter, see throttle.py).
+
+    Raises LoginThrottled once KEFU_LOGIN_MAX_FAILURES failures fell in the window; the
+    password is never checked (nor logged) while locked. Failures are also kept as
+    LoginFailure rows for the record.
+    """
+    from kefu.accounts import throttle
+
+    limit = throttle.login_limit()
+    ip = throttle.client_ip(request)
+    if throttle.is_locked(limit, username, ip):
+        raise LoginThrottled(minutes=max(1, limit.window_seconds // 60))
     user = authenticate(request, username=username, password=password)
     if user is None:
-        LoginFailure.objects.create(username=username[:150], ip_address=ip)
+        throttle.record_failure(limit, username, ip)
+        LoginFailure.objects.create(
+            username=username[:150], ip_address=request.META.get("REMOTE_ADDR")
+        )
         return None
-    LoginFailure.objects.filter(username__iexact=username, ip_address=ip).delete()
+    throttle.clear(limit, username, ip)
+    LoginFailure.objects.filter(
+        username__iexact=username, ip_address=request.META.get("REMOTE_ADDR")
+    ).delete()
     return user

@@ -18,7 +18,7 @@ from kefu.core.errors import KefuError
 
 def login_view(request):
     form = LoginForm(request.POST or None)
-    error = None
+    error, status = None, 200
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_attempt(
@@ -27,7 +27,9 @@ def login_view(request):
                 password=form.cleaned_data["password"],
             )
         except services.LoginThrottled:
-            user, error = None, _("Too many failed attempts. Wait 15 minutes and try again.")
+            # The window is KEFU_LOGIN_WINDOW_SECONDS (15 minutes unless configured otherwise).
+            user, status = None, 429
+            error = _("Too many failed attempts. Wait 15 minutes and try again.")
         else:
             if user is None:
                 error = _("The username or password is not correct.")
@@ -45,7 +47,6 @@ def login_view(request):
                     max_age=365 * 86400,
                 )
             return response
-    status = 429 if error and "15" in error else 200
     return render(
         request,
         "accounts/login.html",

@@ -604,21 +604,23 @@ def workbook_response(chart: Chart, run: AnalyticsRun):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from kefu.core.spreadsheet import safe_row
+
     book = Workbook()
     sheet = book.active
     sheet.title = chart.key[:31]
-    sheet.append([chart.title])
+    sheet.append(safe_row([chart.title]))
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([_("Units"), chart.units])
     sheet.append([_("Run"), run.pk, _("as of"), run.as_of.isoformat()])
     if chart.note:
         sheet.append([chart.note])
     sheet.append([])
-    sheet.append(chart.columns)
+    sheet.append(safe_row(chart.columns))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    for row in chart.rows:
-        sheet.append(row)
+    for row in chart.rows:  # segment, product and customer names are user data
+        sheet.append(safe_row(row))
     buffer = BytesIO()
     book.save(buffer)
     response = HttpResponse(

@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -111,6 +112,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         }
         return error_response(
             api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc)
+        )
+
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def on_out_of_range(request, exc):
+        # An id or number too large for the database column (found by fuzzing: ?actor_id=-3e20
+        # raised OverflowError on SQLite and "integer out of range" on PostgreSQL).
+        return error_response(
+            api, request, 422, "validation_error", _("Some fields are not valid."), {}
         )
 
     @api.exception_handler(Exception)

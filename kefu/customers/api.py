@@ -156,7 +156,7 @@ class TimelineRowOut(Schema):
     url: str
 
 
-class MergeIn(Schema):
+class CustomerMergeIn(Schema):
     other_id: int = Field(description="The duplicate to merge into this customer.")
 
 
@@ -408,7 +408,7 @@ def customer_merge_preview(request, customer_id: int, other_id: int):
 
 
 @router.post("/{customer_id}/merge", response={201: MergeOut})
-def customer_merge(request, customer_id: int, payload: MergeIn):
+def customer_merge(request, customer_id: int, payload: CustomerMergeIn):
     """Merge customer `other_id` into this one; undo with POST /customers/merges/{id}/undo."""
     kept = _customer(request, customer_id)
     merged = _customer(request, payload.other_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,13 @@ def open_table(stream: IO[bytes], name: str) -> TableReader:
     if is_xlsx(name, head):
         from openpyxl import load_workbook
 
-        workbook = load_workbook(stream, read_only=True, data_only=True)
+        try:
+            workbook = load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:  # not a real .xlsx
+            raise ValidationFailed(
+                _("The file is not a readable Excel workbook."),
+                fields={"file": _("The file is not a readable Excel workbook.")},
+            ) from exc
         sheet = workbook.worksheets[0]
         values = sheet.iter_rows(values_only=True)
         header = [str(v).strip() if v is not None else "" for v in next(values, ())]

@@ -94,7 +94,7 @@ class VersionDetailOut(VersionOut):
     body_html: str
 
 
-class VersionIn(Schema):
+class ArticleVersionIn(Schema):
     version: int
 
 
@@ -103,7 +103,7 @@ class RestoreIn(Schema):
     number: int = Field(ge=1, description="The revision to restore.")
 
 
-class TransitionIn(Schema):
+class ArticleTransitionIn(Schema):
     version: int
     state: StateIn
 
@@ -304,7 +304,7 @@ def article_restore(request, article_id: int, payload: RestoreIn):
 
 
 @router.post("/{article_id}/publish", response=ArticleOut)
-def article_publish(request, article_id: int, payload: VersionIn):
+def article_publish(request, article_id: int, payload: ArticleVersionIn):
     return services.article_publish(
         actor=request.user,
         article=_staff_article(request, article_id),
@@ -313,7 +313,7 @@ def article_publish(request, article_id: int, payload: VersionIn):
 
 
 @router.post("/{article_id}/transition", response=ArticleOut)
-def article_transition(request, article_id: int, payload: TransitionIn):
+def article_transition(request, article_id: int, payload: ArticleTransitionIn):
     return services.article_transition(
         actor=request.user,
         article=_staff_article(request, article_id),
@@ -347,11 +347,11 @@ def article_use(request, article_id: int, payload: UseIn):
     return Status(201, use)
 
 
-class SuggestionOut(HitOut):
+class ArticleSuggestionOut(HitOut):
     used: list[str]
 
 
-@tickets_router.get("/{ticket_id}/suggestions", response=list[SuggestionOut])
+@tickets_router.get("/{ticket_id}/suggestions", response=list[ArticleSuggestionOut])
 def ticket_suggestions(request, ticket_id: int, limit: int = Query(5, ge=1, le=20)):
     """The best published articles for the ticket's subject and first message. Each one is
     recorded as suggested (the denominator of the article's solve rate)."""
@@ -371,7 +371,7 @@ def ticket_suggestions(request, ticket_id: int, limit: int = Query(5, ge=1, le=2
 # Problem records (read; their writes are the tickets services) -------------------------------
 
 
-class ProblemOut(Schema):
+class KnowledgeProblemOut(Schema):
     id: int
     version: int
     title: str
@@ -392,7 +392,7 @@ class WeekOut(Schema):
     tickets: int
 
 
-class ProblemDetailOut(ProblemOut):
+class KnowledgeProblemDetailOut(KnowledgeProblemOut):
     ticket_ids: list[int]
     article_ids: list[int]
     trend: list[WeekOut]
@@ -407,7 +407,7 @@ class PublishIn(Schema):
     visibility: VisibilityIn = "public"
 
 
-@knowledge_router.get("/problems", response=list[ProblemOut])
+@knowledge_router.get("/problems", response=list[KnowledgeProblemOut])
 @paginate(PageNumberless)
 def problem_list(request, filters: Query[ProblemFilters]):
     require_staff(request.user)
@@ -415,7 +415,7 @@ def problem_list(request, filters: Query[ProblemFilters]):
     return selectors.problem_list(state=filters.state or "")
 
 
-@knowledge_router.get("/problems/{problem_id}", response=ProblemDetailOut)
+@knowledge_router.get("/problems/{problem_id}", response=KnowledgeProblemDetailOut)
 def problem_detail(request, problem_id: int):
     require_staff(request.user)
     require_perm(request.user, "tickets.view_problem")

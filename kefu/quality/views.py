@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from kefu.quality.forms import (
 from kefu.quality.models import (
     CalibrationSession,
     CoachingRecord,
+    Evaluation,
     ImprovementAction,
     KpiTarget,
     Rubric,
@@ -137,7 +139,10 @@ def evaluations(request):
 
 def evaluation_detail(request, pk: int):
     require_staff(request.user)
-    evaluation = selectors.evaluation_detail(request.user, pk)
+    try:
+        evaluation = selectors.evaluation_detail(request.user, pk)
+    except Evaluation.DoesNotExist as exc:
+        raise Http404 from exc
     if request.method == "POST":
         try:
             if request.POST.get("action") == "dispute":

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError
 from kefu.core.permissions import require_perm, require_staff
+from kefu.core.spreadsheet import safe_row
 from kefu.tickets import selectors, services
 from kefu.tickets.access import visible_tickets
 from kefu.tickets.events_display import change_rows, event_label, reference_names
@@ -106,13 +107,15 @@ def three_w_report(request, pk: int):
         writer.writerow([_("When"), _("Who"), _("What we did"), _("What we knew"), _("Changes")])
         for row in rows:
             writer.writerow(
-                [
-                    timezone.localtime(row["when"]).strftime("%Y-%m-%d %H:%M:%S"),
-                    row["who"],
-                    row["label"],
-                    row["what_we_knew"],
-                    "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in row["changes"]),
-                ]
+                safe_row(
+                    [
+                        timezone.localtime(row["when"]).strftime("%Y-%m-%d %H:%M:%S"),
+                        row["who"],
+                        row["label"],
+                        row["what_we_knew"],
+                        "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in row["changes"]),
+                    ]
+                )
             )
         return response
     messages_ = list(ticket.messages.exclude(kind="note").order_by("created_at")[:200])
