@@ -126,7 +126,7 @@ class CriterionOut(Schema):
         return obj.competency.name if obj.competency_id else None
 
 
-class SectionOut(Schema):
+class RubricSectionOut(Schema):
     id: int
     name: str
     criteria: list[CriterionOut]
@@ -144,7 +144,7 @@ class RubricOut(Schema):
 
 
 class RubricDetailOut(RubricOut):
-    sections: list[SectionOut]
+    sections: list[RubricSectionOut]
 
     @staticmethod
     def resolve_sections(obj) -> list:
@@ -158,7 +158,7 @@ class CriterionIn(Schema):
     guidance: str = ""
 
 
-class SectionIn(Schema):
+class RubricSectionIn(Schema):
     name: str = Field("", max_length=150)
     criteria: list[CriterionIn]
 
@@ -166,7 +166,7 @@ class SectionIn(Schema):
 class RubricIn(Schema):
     name: str = Field(..., max_length=150)
     description: str = ""
-    sections: list[SectionIn]
+    sections: list[RubricSectionIn]
 
 
 @router.get("/qa/rubrics", response=list[RubricOut])

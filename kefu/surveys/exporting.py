@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from kefu.core.spreadsheet import safe_row
 from kefu.surveys import selectors
 from kefu.surveys.analysis import SurveyResults
 from kefu.surveys.models import Survey
@@ -26,9 +27,9 @@ def results_workbook(survey: Survey, results: SurveyResults) -> Workbook:
     raw = book.active
     raw.title = _("Responses")[:31]
     header, rows = selectors.raw_responses(survey)
-    raw.append(header)
-    for row in rows:
-        raw.append(row)
+    raw.append(safe_row(header))
+    for row in rows:  # respondents' own text: never let a spreadsheet run it as a formula
+        raw.append(safe_row(row))
     questions = book.create_sheet(_("Questions")[:31])
     questions.append(
         [

@@ -206,3 +206,19 @@ def test_public_link_form_cannot_be_posted_twice(manager):
     assert client.post(url, body).status_code == 200
     assert client.post(url, body).status_code == 409
     assert survey.responses.count() == 1
+
+
+def test_export_keeps_a_respondents_formula_as_text(staff_client, manager):
+    """CSV/Excel injection: an anonymous answer starting with = is not a live formula."""
+    survey = published(manager, "csat")
+    submit(survey, {"csat": 1, "why_low": '=HYPERLINK("http://evil.example","点我")'})
+    export = staff_client.get(reverse("surveys:export", args=[survey.pk]))
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(export.content)).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value]
+    evil = [c for c in cells if "HYPERLINK" in str(c.value)]
+    assert len(evil) == 1 and evil[0].data_type == "s"
+    assert evil[0].value.startswith("'=HYPERLINK")
