@@ -26,10 +26,14 @@ demo: migrate
 run: demo
 	$(KEFU) serve 127.0.0.1:8000
 
+# The suite runs on every core (pytest-xdist; each worker has its own test database).
+# `make test TEST_JOBS=0` runs it in one process.
+TEST_JOBS ?= auto
+
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS)
 
 # The browser journeys alone (they also run in `make test` when /usr/bin/chromium exists;
 # without it they are reported as skipped, and CI installs it).

@@ -189,7 +189,7 @@ ACCESS = {
     "quality:home": STAFF,
     "quality:drill": REVIEWERS,
     "quality:evaluations": STAFF,
-    "quality:evaluation": STAFF,
+    "quality:evaluation": NOBODY,
     "quality:evaluate": REVIEWERS,
     "quality:evaluate-ticket": REVIEWERS,
     "quality:rubrics": REVIEWERS,
