@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import sklearn
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,12 +13,15 @@ from django.utils.translation import gettext as _
 from kefu.core.audit import audit_record
 from kefu.core.errors import ValidationFailed
 from kefu.core.permissions import require_perm
-from kefu.tickets import classifier
 from kefu.tickets.models import ClassifierTarget, Ticket, TicketStatus, TrainedClassifier
+
+if TYPE_CHECKING:
+    from kefu.tickets import classifier
 
 # Train on the most recent examples only: enough to learn from, bounded training time.
 MAX_TRAINING_EXAMPLES = 50_000
-MIN_TRAINING_EXAMPLES = classifier.DEFAULT_MIN_EXAMPLES
+# scikit-learn is imported when a model is trained or used, not with every ticket service.
+MIN_TRAINING_EXAMPLES = 20  # classifier.DEFAULT_MIN_EXAMPLES
 KEEP_PER_TARGET = 3  # older models are deleted after a successful training
 
 
@@ -80,6 +83,10 @@ def classifier_train(
         )
     texts, labels = [t for t, _l in kept], [label for _t, label in kept]
     scores = _held_out_scores(texts, labels, min_examples)
+    import sklearn
+
+    from kefu.tickets import classifier
+
     trained = classifier.train_text_classifier(texts, labels, min_examples=min_examples)
     row = TrainedClassifier.objects.create(
         target=target,
@@ -114,6 +121,8 @@ def classifier_train(
 def _held_out_scores(texts, labels, min_examples) -> classifier.Evaluation | None:
     """Accuracy and F1 on a held-out quarter, or None when the split is impossible (a label
     with too few examples for the stratified split)."""
+    from kefu.tickets import classifier
+
     try:
         return classifier.evaluate(texts, labels, min_examples=min_examples)
     except ValueError:

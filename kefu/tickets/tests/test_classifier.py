@@ -218,3 +218,29 @@ def test_evaluate_accuracy_and_f1_by_hand():
     result = evaluate(texts, labels, test_fraction=0.5, random_state=3, min_examples=10)
     assert result.accuracy == 1.0
     assert result.f1_by_label == {"delivery": 1.0, "refund": 1.0}
+
+
+def test_ticket_services_do_not_load_scikit_learn_until_a_model_is_used():
+    """Every worker imports the ticket services; scikit-learn (≈ 2 s) loads only to train or
+    suggest, and the services' default minimum is the classifier's own."""
+    import os
+    import subprocess
+    import sys
+
+    from kefu.tickets.classifier import DEFAULT_MIN_EXAMPLES
+    from kefu.tickets.services.classification import MIN_TRAINING_EXAMPLES
+
+    assert MIN_TRAINING_EXAMPLES == DEFAULT_MIN_EXAMPLES
+    code = (
+        "import sys, django; django.setup(); "
+        "import kefu.tickets.services, kefu.sla.services, kefu.channels.services; "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings"},
+    )
+    assert out.stdout.strip() == "False"
