@@ -27,3 +27,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "kefu.core.views.server_error"

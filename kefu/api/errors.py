@@ -125,6 +125,20 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def on_unexpected(request, exc):
+        from kefu.core.views import RETRY_AFTER_SECONDS, database_unavailable
+
+        if database_unavailable(exc):
+            log.error("database unavailable (request %s): %s", getattr(request, "id", "-"), exc)
+            response = error_response(
+                api,
+                request,
+                503,
+                "unavailable",
+                _("The database cannot be reached. Nothing was saved; retry in %(seconds)s s.")
+                % {"seconds": RETRY_AFTER_SECONDS},
+            )
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         log.exception("unhandled API error (request %s)", getattr(request, "id", "-"))
         return error_response(
             api,

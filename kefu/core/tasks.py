@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,29 @@ def _dispatch(spec: TaskSpec, args: tuple, kwargs: dict):
         _in_process_queue().put((spec, args, kwargs))
 
 
-def run_with_retries(spec: TaskSpec, args: tuple, kwargs: dict) -> Any:
-    """Run a task in this process, retrying up to `max_retries` times on an exception."""
+def retry_delay(spec: TaskSpec, attempt: int) -> float:
+    """Seconds before retry number `attempt` (1, 2, …): exponential backoff, capped at 10 min —
+    the same schedule Celery uses for the task (`retry_backoff`), without its jitter."""
+    return float(min(spec.retry_backoff_s * 2 ** (attempt - 1), 600))
+
+
+def _drop_broken_connections() -> None:
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:  # never under a caller's transaction
+            conn.close_if_unusable_or_obsolete()
+
+
+def run_with_retries(spec: TaskSpec, args: tuple, kwargs: dict, *, sleep=None) -> Any:
+    """Run a task in this process, retrying up to `max_retries` times on an exception.
+
+    Between attempts it waits (exponential backoff; not in eager mode, where tests run tasks
+    inline) and drops a database connection that broke, so a retry after the database comes
+    back reconnects instead of failing on the dead connection.
+    """
+    import time
+
+    if sleep is None:
+        sleep = (lambda _seconds: None) if settings.KEFU_TASKS_EAGER else time.sleep
     for attempt in range(spec.max_retries + 1):
         try:
             return spec.func(*args, **kwargs)
@@ -118,6 +139,8 @@ def run_with_retries(spec: TaskSpec, args: tuple, kwargs: dict) -> Any:
             log.exception("task %s failed (attempt %d)", spec.name, attempt + 1)
             if attempt == spec.max_retries:
                 raise
+            _drop_broken_connections()
+            sleep(retry_delay(spec, attempt + 1))
     return None
 
 

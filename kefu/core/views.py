@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 
 from kefu.accounts.roles import ROLE_LABELS
 from kefu.accounts.selectors import team_list
 from kefu.core import selectors
 from kefu.core.permissions import require_perm, require_staff
+
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True for what a database that cannot be reached (stopped, restarting, network cut,
+    SQLite locked by a long write) raises — a state to retry, not a bug. SQLite's other
+    OperationalErrors (no such table, …) are bugs and stay 500s."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if connection.vendor == "sqlite":
+        return "locked" in str(exc) or "unable to open" in str(exc)
+    return True
+
+
+def server_error(request):
+    """The 500 page; a 503 with Retry-After when the database could not be reached.
+
+    Django calls this inside its exception handler, so `sys.exc_info()` is the error. It renders
+    without a request context: the session, the user and the database may all be unreachable.
+    """
+    if database_unavailable(sys.exc_info()[1]):
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(render_to_string("500.html"))
 
 
 def home(request):

@@ -31,3 +31,29 @@ def test_server_error_page_renders_without_a_request_context():
     with translation.override("zh-hans"):
         html = render_to_string("500.html")
     assert "出错了" in html and "错误已记录" in html
+
+
+def test_server_error_view_tells_an_outage_from_a_bug(rf):
+    """An unreachable database is a 503 to retry; any other error, SQLite's "no such table"
+    included, is a 500."""
+    from django.db import OperationalError, connection
+
+    from kefu.core.views import server_error
+
+    request = rf.get("/", headers={"Accept-Language": "en"})
+    outage = "database is locked" if connection.vendor == "sqlite" else "connection refused"
+    cases = [
+        (RuntimeError("a bug"), 500),
+        (
+            OperationalError("no such table: tickets_ticket"),
+            500 if connection.vendor == "sqlite" else 503,
+        ),
+        (OperationalError(outage), 503),
+    ]
+    for error, status in cases:
+        try:
+            raise error
+        except Exception:
+            response = server_error(request)
+        assert response.status_code == status, error
+        assert ("Retry-After" in response) == (status == 503)
