@@ -94,6 +94,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Login throttling: this many failures per user+IP within the window lock further tries.
 KEFU_LOGIN_MAX_FAILURES = int(os.environ.get("KEFU_LOGIN_MAX_FAILURES", "5"))
+# Retention: attachments of tickets closed more than N months ago are deleted (0 = keep them).
+KEFU_RETENTION_ATTACHMENT_MONTHS = int(os.environ.get("KEFU_RETENTION_ATTACHMENT_MONTHS", "0"))
 KEFU_LOGIN_WINDOW_SECONDS = int(os.environ.get("KEFU_LOGIN_WINDOW_SECONDS", str(15 * 60)))
 KEFU_TOKEN_MAX_FAILURES = int(os.environ.get("KEFU_TOKEN_MAX_FAILURES", "20"))
 KEFU_TOKEN_WINDOW_SECONDS = int(os.environ.get("KEFU_TOKEN_WINDOW_SECONDS", str(15 * 60)))

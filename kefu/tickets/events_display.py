@@ -57,9 +57,11 @@ EVENT_LABELS = {
     "contact_failed": _("Unsuccessful contact"),
     "three_change_applied": _("Three-change applied"),
     "customer_feedback": _("Customer answered"),
+    "attachments_removed": _("Attachments removed (retention rule)"),
 }
 FIELD_LABELS = {
     "customer": _("customer"),
+    "attachments": _("attachments"),
     "warnings": _("reply checker warnings"),
     "approver": _("approver"),
     "remedy": _("remedy"),

@@ -16,3 +16,11 @@ def retrain_classifiers() -> dict[str, str]:
     from kefu.tickets.services.classification import classifiers_retrain_due
 
     return classifiers_retrain_due(max_age=dt.timedelta(days=6))
+
+
+@task(name="tickets.retention", every_seconds=24 * 3600)
+def retention() -> int:
+    """Apply the retention rules (KEFU_RETENTION_ATTACHMENT_MONTHS); idempotent."""
+    from kefu.tickets.retention import attachments_retention_sweep
+
+    return attachments_retention_sweep()
