@@ -153,7 +153,7 @@ class RubricDetailOut(RubricOut):
 
 class CriterionIn(Schema):
     text: str = Field(..., max_length=300)
-    weight: float = Field(1.0, ge=0, le=1000)
+    weight: float = Field(1.0, ge=0, le=100)
     auto_fail: bool = False
     guidance: str = ""
 

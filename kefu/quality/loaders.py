@@ -63,8 +63,11 @@ def mystery_ticket_ids():
     return MysteryContact.objects.values("ticket_id")
 
 
-def load_kpi_frames(*, start: dt.date, end: dt.date, tz: str) -> KpiFrames:
-    """The frames for KPIs of [start, end] (local dates): about ten queries."""
+def load_kpi_frames(
+    *, start: dt.date, end: dt.date, tz: str, work_from: dt.date | None = None
+) -> KpiFrames:
+    """The frames for KPIs of [start, end] (local dates): about ten queries. `work_from` also
+    loads the loaded tickets' agent work (actions, calls) from that earlier day."""
     from kefu.channels.models import CallRecord
     from kefu.quality.models import Evaluation
     from kefu.sla.models import TicketSlaTarget
@@ -79,6 +82,7 @@ def load_kpi_frames(*, start: dt.date, end: dt.date, tz: str) -> KpiFrames:
     )
 
     low, high = local_range_utc(start, end, tz)
+    work_low = local_range_utc(min(work_from, start), end, tz)[0] if work_from else low
     tickets = (
         Ticket.objects.filter(created_at__lt=high)
         .filter(Q(updated_at__gte=low) | Q(status__in=OPEN_STATUSES))
@@ -128,7 +132,7 @@ def load_kpi_frames(*, start: dt.date, end: dt.date, tz: str) -> KpiFrames:
     )
     f.work_events = _frame(
         "work_events",
-        events.filter(kind__in=WORK_EVENT_KINDS, actor__isnull=False, at__gte=low).values_list(
+        events.filter(kind__in=WORK_EVENT_KINDS, actor__isnull=False, at__gte=work_low).values_list(
             "ticket_id", "at", "actor_id"
         ),
         ["ticket_id", "at", "actor_id"],
@@ -136,7 +140,7 @@ def load_kpi_frames(*, start: dt.date, end: dt.date, tz: str) -> KpiFrames:
     f.calls = _frame(
         "calls",
         CallRecord.objects.filter(
-            ticket_id__in=ids, answered_at__gte=low, answered_at__lt=high
+            ticket_id__in=ids, answered_at__gte=work_low, answered_at__lt=high
         ).values_list("ticket_id", "agent_id", "answered_at", "talk_seconds", "wrap_up_seconds"),
         ["ticket_id", "agent_id", "at", "talk_s", "wrap_s"],
     )

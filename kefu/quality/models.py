@@ -30,11 +30,26 @@ class Competency(models.Model):
 
 
 class Rubric(VersionedModel):
-    """A QA scorecard: criteria grouped in sections, with weights and auto-fail criteria."""
+    """A QA scorecard: criteria grouped in sections, with weights and auto-fail criteria.
 
-    name = models.CharField(_("name"), max_length=150, unique=True)
+    Scorecards are revised, not rewritten, once used: editing one that has evaluations creates
+    the next revision (`previous` points back, `is_current` moves to it) and the evaluations
+    keep the revision they were scored on."""
+
+    name = models.CharField(_("name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    previous = models.OneToOneField(
+        "self",
+        verbose_name=_("previous revision"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="next_revision",
+    )
+    is_current = models.BooleanField(_("current revision"), default=True, editable=False)
     created_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -42,7 +57,14 @@ class Rubric(VersionedModel):
     class Meta:
         verbose_name = _("scorecard")
         verbose_name_plural = _("scorecards")
-        ordering = ["name"]
+        ordering = ["name", "-revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(is_current=True),
+                name="quality_rubric_current_name_unique",
+            ),
+        ]
         permissions = [
             ("evaluate", _("Can evaluate tickets (QA)")),
             ("resolve_dispute", _("Can resolve evaluation disputes")),
@@ -448,3 +470,77 @@ class CareSettings(VersionedModel):
 
     def __str__(self) -> str:
         return "staff care"
+
+
+class KpiDay(models.Model):
+    """Additive KPI parts per local day, agent and team (kefu.quality.facts), refreshed from
+    the stored events by kefu.quality.factstore; never edited by hand."""
+
+    day = models.DateField(_("day"))
+    week = models.DateField(_("week"))
+    month = models.DateField(_("month"))
+    agent_id = models.BigIntegerField(_("agent"), null=True, blank=True)
+    team_id = models.BigIntegerField(_("team"), null=True, blank=True)
+    created_n = models.BigIntegerField(default=0)
+    solved_n = models.BigIntegerField(default=0)
+    resolution_n = models.BigIntegerField(default=0)
+    first_solve_n = models.BigIntegerField(default=0)
+    fcr_n = models.BigIntegerField(default=0)
+    reopen_n = models.BigIntegerField(default=0)
+    first_resp_n = models.BigIntegerField(default=0)
+    next_resp_n = models.BigIntegerField(default=0)
+    backlog_n = models.BigIntegerField(default=0)
+    sla_n = models.BigIntegerField(default=0)
+    sla_met_n = models.BigIntegerField(default=0)
+    csat_n = models.BigIntegerField(default=0)
+    csat_top_n = models.BigIntegerField(default=0)
+    qa_n = models.BigIntegerField(default=0)
+    activity_n = models.BigIntegerField(default=0)
+    wt_day_c = models.BigIntegerField(default=0)
+    wt_day_t = models.BigIntegerField(default=0)
+    wt_day_a = models.BigIntegerField(default=0)
+    wt_day_at = models.BigIntegerField(default=0)
+    wt_week_c = models.BigIntegerField(default=0)
+    wt_week_t = models.BigIntegerField(default=0)
+    wt_week_a = models.BigIntegerField(default=0)
+    wt_week_at = models.BigIntegerField(default=0)
+    wt_month_c = models.BigIntegerField(default=0)
+    wt_month_t = models.BigIntegerField(default=0)
+    wt_month_a = models.BigIntegerField(default=0)
+    wt_month_at = models.BigIntegerField(default=0)
+    resolution_sum = models.FloatField(default=0)
+    first_resp_sum = models.FloatField(default=0)
+    next_resp_sum = models.FloatField(default=0)
+    work_sum = models.FloatField(default=0)
+    backlog_age_sum = models.FloatField(default=0)
+    qa_sum = models.FloatField(default=0)
+    comp_sum = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("KPI day fact")
+        verbose_name_plural = _("KPI day facts")
+        indexes = [
+            models.Index(fields=["day", "agent_id"], name="quality_kpiday_day_agent"),
+            models.Index(fields=["day", "team_id"], name="quality_kpiday_day_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agent_id} {self.team_id}"
+
+
+class KpiFactState(models.Model):
+    """Watermark of the KPI fact table: every closed local day up to `complete_through` is in
+    it, and changes stored before `scanned_at` have been folded in."""
+
+    key = models.CharField(max_length=20, primary_key=True, default="kpi")
+    complete_through = models.DateField(null=True, blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    days_refreshed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("KPI fact watermark")
+        verbose_name_plural = _("KPI fact watermarks")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.complete_through}"

@@ -11,7 +11,8 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from kefu.accounts.models import Team
-from kefu.quality import kpis
+from kefu.quality import facts as kpi_facts
+from kefu.quality import factstore, kpis
 from kefu.quality.loaders import load_kpi_frames
 from kefu.quality.models import (
     CalibrationSession,
@@ -36,21 +37,67 @@ def kpi_report(
     end: dt.date,
     team_id=None,
     agent_id=None,
+    use_facts: bool = True,
 ) -> pl.DataFrame:
     """KPIs from stored data: period_start, level_key, level_name, one Float64 column per code
     of kpis.KPI_DEFINITIONS. Mystery-customer tickets are excluded; about a dozen queries."""
     tz = settings.TIME_ZONE
-    frames = load_kpi_frames(start=start, end=end, tz=tz)
-    report = kpis.compute_kpis(
-        frames,
-        level=level,
-        period=period,
-        start=start,
-        end=end,
-        tz=tz,
-        now=timezone.now().astimezone(dt.UTC).replace(tzinfo=None),
-        team_id=int(team_id) if team_id is not None else None,
-        agent_id=int(agent_id) if agent_id is not None else None,
+    now = timezone.now().astimezone(dt.UTC).replace(tzinfo=None)
+    team_id = int(team_id) if team_id is not None else None
+    agent_id = int(agent_id) if agent_id is not None else None
+
+    def live(low: dt.date, high: dt.date) -> pl.DataFrame:
+        return kpis.compute_kpis(
+            load_kpi_frames(start=low, end=high, tz=tz),
+            level=level,
+            period=period,
+            start=low,
+            end=high,
+            tz=tz,
+            now=now,
+            team_id=team_id,
+            agent_id=agent_id,
+        )
+
+    # Whole closed periods come from the per-day fact table, the current period from the
+    # table's closed days plus today computed live; anything else (a period cut by the range,
+    # days the table does not hold yet) from the events.
+    starts = kpis.period_starts(start, end, period)
+    through = factstore.complete_through() if use_facts else None
+    today = timezone.localdate()
+
+    def mode(s: dt.date) -> str:
+        last = kpis.next_period_start(s, period) - dt.timedelta(days=1)
+        if through is None or s < start:
+            return "live"
+        if last <= end and last <= through:
+            return "facts"
+        if s <= today <= last and end >= today and through >= today - dt.timedelta(days=1):
+            return "current"
+        return "live"
+
+    segments: list[list] = []  # [mode, first start, last start]
+    for s in starts:
+        m = mode(s)
+        if segments and segments[-1][0] == m and m != "current":
+            segments[-1][2] = s
+        else:
+            segments.append([m, s, s])
+    parts = []
+    for m, first, last in segments:
+        low = max(first, start)
+        high = min(kpis.next_period_start(last, period) - dt.timedelta(days=1), end)
+        scope = dict(level=level, period=period, team_id=team_id, agent_id=agent_id)
+        if m == "facts":
+            parts.append(factstore.report(start=low, end=high, **scope))
+        elif m == "current":
+            parts.append(factstore.current_period(period_start=low, today=today, now=now, **scope))
+        else:
+            parts.append(live(low, high))
+    report = (
+        parts[0]
+        if len(segments) == 1 and segments[0][0] == "live"
+        else kpi_facts.combine_reports(parts, starts=starts, level=level)
     )
     names = level_names(level, report["level_key"].unique().to_list())
     report = report.with_columns(
@@ -76,9 +123,32 @@ def level_names(level: str, keys: list[str]) -> dict[str, str]:
 # --- QA ---------------------------------------------------------------------------------------
 
 
-def rubric_list(*, active_only: bool = False) -> QuerySet[Rubric]:
-    qs = Rubric.objects.annotate(criteria_count=Count("sections__criteria")).order_by("name")
+def rubric_list(*, active_only: bool = False, history: bool = False) -> QuerySet[Rubric]:
+    """Scorecards: the current revision of each (all revisions with `history`)."""
+    qs = Rubric.objects.annotate(criteria_count=Count("sections__criteria")).order_by(
+        "name", "-revision"
+    )
+    if not history:
+        qs = qs.filter(is_current=True)
     return qs.filter(is_active=True) if active_only else qs
+
+
+def rubric_revisions(rubric: Rubric) -> list[Rubric]:
+    """Every revision of a scorecard, newest first, with how many evaluations each has."""
+    chain = [rubric]
+    while (nxt := Rubric.objects.filter(previous=chain[0]).first()) is not None:
+        chain.insert(0, nxt)
+    while chain[-1].previous_id is not None:
+        chain.append(Rubric.objects.get(pk=chain[-1].previous_id))
+    counts = dict(
+        Evaluation.objects.filter(rubric__in=chain)
+        .values("rubric")
+        .annotate(n=Count("id"))
+        .values_list("rubric", "n")
+    )
+    for r in chain:
+        r.evaluation_count = counts.get(r.pk, 0)
+    return chain
 
 
 def rubric_detail(rubric_id: int) -> Rubric:

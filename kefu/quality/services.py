@@ -57,6 +57,118 @@ def _check(actor, *perms: str) -> None:
 # --- rubrics ----------------------------------------------------------------------------------
 
 
+MAX_WEIGHT = 100.0
+
+
+def _clean_rubric(
+    *, name: str, sections: Sequence[Mapping[str, Any]], exclude_pk: int | None = None
+) -> tuple[str, list[dict]]:
+    """Validate a scorecard's name and sections; every problem at once, keyed by field path
+    (`name`, `sections`, `sections.0.name`, `sections.0.criteria.1.weight`, …)."""
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _("Required.")
+    elif len(name) > 150:
+        errors["name"] = _("At most 150 characters.")
+    else:
+        clash = Rubric.objects.filter(name=name, is_current=True)
+        if exclude_pk is not None:
+            clash = clash.exclude(pk=exclude_pk)
+        if clash.exists():
+            errors["name"] = _("Already used by another scorecard.")
+    competencies = {c.pk: c for c in Competency.objects.all()}
+    cleaned: list[dict] = []
+    total_weight = 0.0
+    for i, section in enumerate(sections or []):
+        prefix = f"sections.{i}"
+        s_name = str(section.get("name") or "").strip()
+        if not s_name:
+            errors[f"{prefix}.name"] = _("Required.")
+        elif len(s_name) > 150:
+            errors[f"{prefix}.name"] = _("At most 150 characters.")
+        rows = []
+        for j, c in enumerate(section.get("criteria") or []):
+            cp = f"{prefix}.criteria.{j}"
+            text = str(c.get("text") or "").strip()
+            if not text:
+                errors[f"{cp}.text"] = _("Required.")
+            elif len(text) > 300:
+                errors[f"{cp}.text"] = _("At most 300 characters.")
+            raw = c.get("weight", 1)
+            try:
+                weight = float(raw if raw not in (None, "") else "x")
+            except (TypeError, ValueError):
+                weight = float("nan")
+            if not np.isfinite(weight):
+                errors[f"{cp}.weight"] = _("Enter a number.")
+            elif weight < 0 or weight > MAX_WEIGHT:
+                errors[f"{cp}.weight"] = _("Between 0 and 100.")
+            else:
+                total_weight += weight
+            competency = c.get("competency")
+            if isinstance(competency, Competency):
+                competency = competency.pk
+            if competency in ("", None):
+                competency = None
+            else:
+                try:
+                    competency = competencies[int(competency)]
+                except (KeyError, TypeError, ValueError):
+                    errors[f"{cp}.competency"] = _("Choose a competency from the list.")
+                    competency = None
+            rows.append(
+                {
+                    "text": text,
+                    "weight": weight,
+                    "auto_fail": bool(c.get("auto_fail", False)),
+                    "competency": competency,
+                    "guidance": str(c.get("guidance") or "").strip(),
+                }
+            )
+        if not rows:
+            errors[f"{prefix}.criteria"] = _("Add a criterion to this section or remove it.")
+        cleaned.append({"name": s_name, "criteria": rows})
+    if not cleaned:
+        errors["sections"] = _("Add a section with at least one criterion.")
+    elif not errors and total_weight <= 0:
+        errors["sections"] = _("At least one criterion needs a weight above 0.")
+    if errors:
+        raise ValidationFailed(_("Please correct the scorecard."), fields=errors)
+    return name, cleaned
+
+
+def _build_sections(rubric: Rubric, sections: list[dict]) -> None:
+    criteria = []
+    for s_pos, section_data in enumerate(sections):
+        section = RubricSection.objects.create(
+            rubric=rubric, name=section_data["name"], position=s_pos
+        )
+        for c_pos, c in enumerate(section_data["criteria"]):
+            criteria.append(Criterion(section=section, position=c_pos, **c))
+    Criterion.objects.bulk_create(criteria)
+
+
+def rubric_structure(rubric: Rubric) -> list[dict]:
+    """A scorecard's sections and criteria as plain data (what rubric_create takes)."""
+    return [
+        {
+            "name": section.name,
+            "criteria": [
+                {
+                    "text": c.text,
+                    "weight": c.weight,
+                    "auto_fail": c.auto_fail,
+                    "competency": c.competency_id,
+                    "guidance": c.guidance,
+                }
+                for c in section.criteria.all()
+            ],
+        }
+        for section in rubric.sections.prefetch_related("criteria")
+    ]
+
+
 @transaction.atomic
 def rubric_create(
     *, actor, name: str, description: str = "", sections: Sequence[Mapping[str, Any]]
@@ -64,51 +176,119 @@ def rubric_create(
     """A rubric with sections of criteria: [{"name", "criteria": [{"text", "weight",
     "auto_fail", "competency", "guidance"}]}]."""
     _check(actor, BUILD_RUBRIC)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("A scorecard needs a name."), fields={"name": _("Required.")})
-    if Rubric.objects.filter(name=name).exists():
-        raise ValidationFailed(
-            _("A scorecard with this name exists."), fields={"name": _("Already used.")}
-        )
-    if not sections or not any(s.get("criteria") for s in sections):
-        raise ValidationFailed(
-            _("A scorecard needs at least one criterion."),
-            fields={"sections": _("Add a criterion.")},
-        )
+    name, cleaned = _clean_rubric(name=name, sections=sections)
     rubric = Rubric.objects.create(
-        name=name, description=description, created_by=actor if _is_user(actor) else None
+        name=name,
+        description=(description or "").strip(),
+        created_by=actor if _is_user(actor) else None,
     )
-    criteria = []
-    for s_pos, section_data in enumerate(sections):
-        section = RubricSection.objects.create(
-            rubric=rubric, name=str(section_data.get("name") or "").strip()[:150], position=s_pos
-        )
-        for c_pos, c in enumerate(section_data.get("criteria", [])):
-            weight = float(c.get("weight", 1))
-            if not np.isfinite(weight) or weight < 0:
-                raise ValidationFailed(
-                    _("Weights must be zero or more."), fields={"weight": _("Zero or more.")}
-                )
-            text = str(c.get("text") or "").strip()
-            if not text:
-                raise ValidationFailed(
-                    _("Every criterion needs a text."), fields={"text": _("Required.")}
-                )
-            criteria.append(
-                Criterion(
-                    section=section,
-                    text=text[:300],
-                    guidance=c.get("guidance", ""),
-                    weight=weight,
-                    auto_fail=bool(c.get("auto_fail", False)),
-                    competency=c.get("competency"),
-                    position=c_pos,
-                )
-            )
-    Criterion.objects.bulk_create(criteria)
-    audit_record(actor=actor, action="quality.rubric_created", obj=rubric)
+    _build_sections(rubric, cleaned)
+    audit_record(
+        actor=actor,
+        action="quality.rubric_created",
+        obj=rubric,
+        changes={"criteria": sum(len(s["criteria"]) for s in cleaned)},
+    )
     return rubric
+
+
+def rubric_in_use(rubric: Rubric) -> bool:
+    """Scored (evaluations, calibration sessions) or named by a mystery-customer contact."""
+    return (
+        Evaluation.objects.filter(rubric=rubric).exists()
+        or CalibrationSession.objects.filter(rubric=rubric).exists()
+        or MysteryContact.objects.filter(rubric=rubric).exists()
+    )
+
+
+@transaction.atomic
+def rubric_update(
+    *,
+    actor,
+    rubric: Rubric,
+    expected_version: int,
+    name: str,
+    description: str = "",
+    is_active: bool = True,
+    sections: Sequence[Mapping[str, Any]],
+) -> Rubric:
+    """Save an edited scorecard. Unused: changed in place. Already used to score: the edit
+    becomes the next revision and the old one is kept, unchanged and inactive, for the
+    evaluations made with it. Returns the scorecard now current."""
+    require_perm(actor, "quality.change_rubric")
+    if not rubric.is_current:
+        raise Conflict(
+            _("This is an old revision of the scorecard. Edit the current one."),
+            code="old_revision",
+        )
+    name, cleaned = _clean_rubric(name=name, sections=sections, exclude_pk=rubric.pk)
+    description = (description or "").strip()
+    before = {
+        "name": rubric.name,
+        "revision": rubric.revision,
+        "criteria": sum(len(s["criteria"]) for s in rubric_structure(rubric)),
+    }
+    if not rubric_in_use(rubric):
+        rubric = update_versioned(
+            rubric,
+            expected_version=expected_version,
+            changes={"name": name, "description": description, "is_active": is_active},
+        )
+        RubricSection.objects.filter(rubric=rubric).delete()
+        _build_sections(rubric, cleaned)
+        audit_record(
+            actor=actor,
+            action="quality.rubric_updated",
+            obj=rubric,
+            changes={"before": before, "criteria": sum(len(s["criteria"]) for s in cleaned)},
+        )
+        return rubric
+    # Retire the scored revision (compare-and-set on its version), then add the next one.
+    old = update_versioned(
+        rubric,
+        expected_version=expected_version,
+        changes={"is_current": False, "is_active": False},
+    )
+    new = Rubric.objects.create(
+        name=name,
+        description=description,
+        is_active=is_active,
+        revision=old.revision + 1,
+        previous=old,
+        created_by=actor if _is_user(actor) else None,
+    )
+    _build_sections(new, cleaned)
+    audit_record(
+        actor=actor,
+        action="quality.rubric_revised",
+        obj=new,
+        changes={
+            "before": before,
+            "previous_id": old.pk,
+            "revision": new.revision,
+            "criteria": sum(len(s["criteria"]) for s in cleaned),
+        },
+    )
+    return new
+
+
+def eight_f_structure(*, actor) -> list[dict]:
+    """The 8F checklist as an editable starting point (creates its competencies if needed)."""
+    comp = {
+        key: competency_get_or_create(actor=actor, name=label, position=i)
+        for i, (key, label) in enumerate(EIGHT_F_COMPETENCIES)
+    }
+
+    def rows(items):
+        return [
+            {"text": t, "weight": w, "auto_fail": af, "competency": comp[c].pk, "guidance": ""}
+            for t, w, af, c in items
+        ]
+
+    return [
+        {"name": "8F原则 8F principles", "criteria": rows(EIGHT_F_CHECKLIST)},
+        {"name": "服务礼仪 Etiquette", "criteria": rows(EIGHT_F_ETIQUETTE)},
+    ]
 
 
 def _is_user(actor) -> bool:
@@ -126,6 +306,10 @@ def competency_get_or_create(*, actor, name: str, position: int = 0) -> Competen
 
 # The starter scorecard is stored data, read by people of both languages: bilingual text.
 EIGHT_F_NAME = "8F沟通检查表 8F communication checklist"
+EIGHT_F_DESCRIPTION = (
+    "事实、第一、迅速、坦诚、感受、场合、灵活、反馈 Factual, First, Fast, Frank, "
+    "Feeling, Forum, Flexibility, Feedback."
+)
 EIGHT_F_COMPETENCIES = [
     ("knowledge", "产品与政策知识 Product and policy knowledge"),
     ("responsiveness", "响应性 Responsiveness"),
@@ -197,29 +381,14 @@ EIGHT_F_ETIQUETTE = [
 @transaction.atomic
 def rubric_create_8f(*, actor) -> Rubric:
     """The 8F communication checklist (M15) as a starter scorecard, with competencies."""
-    existing = Rubric.objects.filter(name=EIGHT_F_NAME).first()
+    existing = Rubric.objects.filter(name=EIGHT_F_NAME, is_current=True).first()
     if existing:
         return existing
-    comp = {
-        key: competency_get_or_create(actor=actor, name=label, position=i)
-        for i, (key, label) in enumerate(EIGHT_F_COMPETENCIES)
-    }
-
-    def rows(items):
-        return [
-            {"text": t, "weight": w, "auto_fail": af, "competency": comp[c]}
-            for t, w, af, c in items
-        ]
-
     return rubric_create(
         actor=None,
         name=EIGHT_F_NAME,
-        description="事实、第一、迅速、坦诚、感受、场合、灵活、反馈 Factual, First, Fast, Frank, "
-        "Feeling, Forum, Flexibility, Feedback.",
-        sections=[
-            {"name": "8F原则 8F principles", "criteria": rows(EIGHT_F_CHECKLIST)},
-            {"name": "服务礼仪 Etiquette", "criteria": rows(EIGHT_F_ETIQUETTE)},
-        ],
+        description=EIGHT_F_DESCRIPTION,
+        sections=eight_f_structure(actor=actor),
     )
 
 

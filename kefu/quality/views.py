@@ -5,6 +5,7 @@ Thin: parse, call one selector or service, render."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -255,7 +256,205 @@ def rubrics(request):
 def rubric_detail(request, pk: int):
     require_perm(request.user, "quality.view_rubric")
     get_object_or_404(Rubric, pk=pk)
-    return render(request, "quality/rubric.html", {"rubric": selectors.rubric_detail(pk)})
+    rubric = selectors.rubric_detail(pk)
+    return render(
+        request,
+        "quality/rubric.html",
+        {"rubric": rubric, "revisions": selectors.rubric_revisions(rubric)},
+    )
+
+
+# --- scorecard builder ------------------------------------------------------------------------
+
+_SECTION_NAME = re.compile(r"^s-(\d+)-name$")
+_CRITERION_TEXT = re.compile(r"^s-(\d+)-c-(\d+)-text$")
+
+
+def _blank_criterion() -> dict:
+    return {"text": "", "weight": 1, "auto_fail": False, "competency": None, "guidance": ""}
+
+
+def _posted_sections(post) -> list[dict]:
+    """The builder's sections and criteria in the order posted (s-0-name, s-0-c-0-text, …)."""
+    sections: dict[int, dict] = {}
+    for key in post:
+        if m := _SECTION_NAME.match(key):
+            sections.setdefault(int(m[1]), {"criteria": {}})["name"] = post.get(key, "")
+    for key in post:
+        if (m := _CRITERION_TEXT.match(key)) and int(m[1]) in sections:
+            i, j = int(m[1]), int(m[2])
+            prefix = f"s-{i}-c-{j}-"
+            sections[i]["criteria"][j] = {
+                "text": post.get(prefix + "text", ""),
+                "weight": post.get(prefix + "weight", ""),
+                "auto_fail": bool(post.get(prefix + "auto_fail")),
+                "competency": post.get(prefix + "competency") or None,
+                "guidance": post.get(prefix + "guidance", ""),
+            }
+    return [
+        {
+            "name": sections[i]["name"],
+            "criteria": [c for _, c in sorted(sections[i]["criteria"].items())],
+        }
+        for i in sorted(sections)
+    ]
+
+
+def _apply_builder_op(sections: list[dict], op: str) -> None:
+    """Add, remove or move a section or criterion (the page works without JavaScript)."""
+    parts = op.split("-")
+    verb, what, idx = (
+        parts[0],
+        parts[1] if len(parts) > 1 else "",
+        [int(p) for p in parts[2:] if p.isdigit()],
+    )
+
+    def swap(items: list, i: int, j: int) -> None:
+        if 0 <= i < len(items) and 0 <= j < len(items):
+            items[i], items[j] = items[j], items[i]
+
+    if verb == "add" and what == "section":
+        sections.append({"name": "", "criteria": [_blank_criterion()]})
+    elif verb == "add" and what == "criterion" and len(idx) == 1 and idx[0] < len(sections):
+        sections[idx[0]]["criteria"].append(_blank_criterion())
+    elif what == "section" and len(idx) == 1 and idx[0] < len(sections):
+        i = idx[0]
+        if verb == "remove":
+            sections.pop(i)
+        elif verb in ("up", "down"):
+            swap(sections, i, i - 1 if verb == "up" else i + 1)
+    elif what == "criterion" and len(idx) == 2 and idx[0] < len(sections):
+        rows = sections[idx[0]]["criteria"]
+        i, j = idx
+        if verb == "remove" and j < len(rows):
+            rows.pop(j)
+        elif verb in ("up", "down") and j < len(rows):
+            swap(rows, j, j - 1 if verb == "up" else j + 1)
+
+
+def _with_errors(sections: list[dict], fields: dict) -> list[dict]:
+    """Attach the service's field errors (sections.0.criteria.1.weight) to the rows."""
+    out = []
+    for i, section in enumerate(sections):
+        prefix = f"sections.{i}."
+        rows = []
+        for j, c in enumerate(section["criteria"]):
+            cp = f"{prefix}criteria.{j}."
+            rows.append(
+                {**c, "errors": {k[len(cp) :]: v[0] for k, v in fields.items() if k.startswith(cp)}}
+            )
+        errors = {
+            k[len(prefix) :]: v[0]
+            for k, v in fields.items()
+            if k.startswith(prefix) and k.count(".") == 2
+        }
+        out.append({**section, "criteria": rows, "errors": errors})
+    return out
+
+
+def _builder(request, rubric: Rubric | None):
+    """Create (rubric None) or edit a scorecard: sections, criteria, weights, auto-fail, order."""
+    from kefu.quality.models import Competency
+
+    in_use = rubric is not None and services.rubric_in_use(rubric)
+    fields: dict = {}
+    error = ""
+    if request.method == "POST":
+        data = {
+            "name": request.POST.get("name", ""),
+            "description": request.POST.get("description", ""),
+            "is_active": bool(request.POST.get("is_active")),
+        }
+        sections = _posted_sections(request.POST)
+        op = request.POST.get("op", "save")
+        if op != "save":
+            _apply_builder_op(sections, op)
+        else:
+            try:
+                if rubric is None:
+                    saved = services.rubric_create(
+                        actor=request.user,
+                        sections=sections,
+                        **{k: data[k] for k in ("name", "description")},
+                    )
+                    messages.success(request, _("Scorecard created."))
+                else:
+                    saved = services.rubric_update(
+                        actor=request.user,
+                        rubric=rubric,
+                        expected_version=int(request.POST.get("version") or 0),
+                        sections=sections,
+                        **data,
+                    )
+                    if saved.pk != rubric.pk:
+                        messages.success(
+                            request,
+                            _(
+                                "Saved as revision %(revision)s. The evaluations made with "
+                                "revision %(old)s keep it."
+                            )
+                            % {"revision": saved.revision, "old": rubric.revision},
+                        )
+                    else:
+                        messages.success(request, _("Scorecard saved."))
+            except KefuError as exc:
+                error, fields = exc.message, exc.fields
+            else:
+                return redirect("quality:rubric", pk=saved.pk)
+    elif rubric is not None:
+        data = {
+            "name": rubric.name,
+            "description": rubric.description,
+            "is_active": rubric.is_active,
+        }
+        sections = services.rubric_structure(rubric)
+    else:
+        start = request.GET.get("start", "")
+        data = {"name": "", "description": "", "is_active": True}
+        sections = [{"name": "", "criteria": [_blank_criterion()]}]
+        if start == "8f":
+            data["name"] = services.EIGHT_F_NAME
+            data["description"] = services.EIGHT_F_DESCRIPTION
+            if Rubric.objects.filter(name=data["name"], is_current=True).exists():
+                data["name"] = ""
+            sections = services.eight_f_structure(actor=request.user)
+        elif start.isdigit() and (source := Rubric.objects.filter(pk=int(start)).first()):
+            data["description"] = source.description
+            sections = services.rubric_structure(source)
+    return render(
+        request,
+        "quality/rubric_builder.html",
+        {
+            "rubric": rubric,
+            "in_use": in_use,
+            "data": data,
+            "sections": _with_errors(sections, fields),
+            "error": error,
+            "name_error": (fields.get("name") or [""])[0],
+            "sections_error": (fields.get("sections") or [""])[0],
+            "competencies": list(Competency.objects.values_list("pk", "name")),
+            "sources": list(selectors.rubric_list()) if rubric is None else [],
+            "start": request.GET.get("start", ""),
+        },
+        status=422 if error else 200,
+    )
+
+
+def rubric_new(request):
+    require_perm(request.user, "quality.add_rubric")
+    return _builder(request, None)
+
+
+def rubric_edit(request, pk: int):
+    require_perm(request.user, "quality.change_rubric")
+    rubric = get_object_or_404(Rubric, pk=pk)
+    if not rubric.is_current:
+        current = rubric
+        while (nxt := Rubric.objects.filter(previous=current).first()) is not None:
+            current = nxt
+        messages.info(request, _("That is an old revision; this is the current one."))
+        return redirect("quality:rubric-edit", pk=current.pk)
+    return _builder(request, rubric)
 
 
 def calibrations(request):
