@@ -146,3 +146,81 @@ class SwotEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class TicketDaySummary(models.Model):
+    """The ticket pivot's fact table: tickets (merged ones excluded) grouped by their local
+    creation day and the low-cardinality ticket dimensions, with additive measures (counts and
+    sums). Foreign keys keep the ids, not names, so renaming a team or moving a category in the
+    tree needs no refresh; they carry no database constraint (a deleted team simply joins to
+    nothing, as the ticket's SET_NULL does). Several roll-ups live side by side (`rollup`): the
+    full key and narrower ones whose other columns are NULL. Maintained by
+    kefu.reports.summary."""
+
+    rollup = models.PositiveSmallIntegerField(default=0)  # kefu.reports.summary.ROLLUPS index
+    day = models.DateField()
+    channel = models.CharField(max_length=10, null=True)
+    kind = models.CharField(max_length=10, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    status = models.CharField(max_length=10, null=True)
+    category = models.ForeignKey(
+        "tickets.Category",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    root_cause = models.ForeignKey(
+        "tickets.RootCause",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    assignee = models.ForeignKey(
+        USER, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    tickets = models.BigIntegerField(default=0)
+    first_response_s_n = models.BigIntegerField(default=0)
+    first_response_s_sum = models.FloatField(null=True)
+    resolution_s_n = models.BigIntegerField(default=0)
+    resolution_s_sum = models.FloatField(null=True)
+    amount_involved_n = models.BigIntegerField(default=0)
+    amount_involved_sum = models.FloatField(null=True)
+    failed_contacts_n = models.BigIntegerField(default=0)
+    failed_contacts_sum = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["rollup", "day"])]
+        verbose_name = _("ticket day summary")
+        verbose_name_plural = _("ticket day summaries")
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.rollup}: {self.tickets}"
+
+
+class SummaryState(models.Model):
+    """Bookkeeping of a summary table: the time zone its days are in, when it was last
+    refreshed (the watermark) and fully rebuilt."""
+
+    name = models.CharField(max_length=40, unique=True)
+    time_zone = models.CharField(max_length=64)
+    watermark = models.DateTimeField(null=True)
+    rebuilt_at = models.DateTimeField(null=True)
+    rows = models.BigIntegerField(default=0)
+    rows_by_rollup = models.JSONField(default=dict)
+    days_refreshed = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("summary state")
+        verbose_name_plural = _("summary states")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.watermark})"

@@ -1,5 +1,5 @@
-"""Background work: scheduled report emails (checked every 15 minutes) and the weekly churn
-model retrain."""
+"""Background work: scheduled report emails (checked every 15 minutes), the weekly churn
+model retrain, and the pivot summary table (refreshed every 10 minutes, rebuilt daily)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,33 @@ def retrain_churn_model() -> int | None:
         return churn_model_train(actor=None).pk
     except ValidationFailed:
         return None
+
+
+@task(name="reports.refresh_summary", every_seconds=10 * 60, max_retries=1)
+def refresh_summary() -> int:
+    """Re-aggregate the pivot summary's touched and recent days. Returns its row count."""
+    from kefu.reports.summary import summary_refresh
+
+    return summary_refresh().rows
+
+
+@task(name="reports.rebuild_summary", every_seconds=24 * 3600, max_retries=1)
+def rebuild_summary() -> int:
+    """Rebuild the pivot summary from every ticket, unless that was done in the last 20 hours
+    (the in-process scheduler also fires at start). Returns its row count."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kefu.reports.models import SummaryState
+    from kefu.reports.summary import NAME, summary_rebuild
+
+    state = SummaryState.objects.filter(name=NAME).first()
+    if (
+        state is not None
+        and state.rebuilt_at is not None
+        and state.time_zone == timezone.get_current_timezone_name()
+        and state.rebuilt_at >= timezone.now() - dt.timedelta(hours=20)
+    ):
+        return state.rows
+    return summary_rebuild().rows

@@ -278,6 +278,7 @@ class Ticket(VersionedModel):
             models.Index(fields=["resolution_due_at"]),
             models.Index(fields=["first_response_due_at"]),
             models.Index(fields=["kind", "status"]),
+            models.Index(fields=["updated_at"]),  # incremental summaries (reports, quality)
         ]
         permissions = [
             ("view_all_tickets", _("Can see tickets of every team")),

@@ -151,16 +151,45 @@ def _train(X_train, y_train, X_test, y_test, feature_names, seed, top_k, max_ite
 
 
 def contributing_factors(
-    churn_model: ChurnModel, X, *, top: int = 3, threads: int | None = 1
+    churn_model: ChurnModel,
+    X,
+    *,
+    top: int = 3,
+    threads: int | None = 1,
+    skip_unchanged: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(probability, factor feature indices n×top, factor effects n×top): for the most
     important features, how much each customer's probability drops when that feature is set to
-    the training median (one-at-a-time sensitivity); the largest drops are the factors."""
+    the training median (one-at-a-time sensitivity); the largest drops are the factors.
+
+    With `skip_unchanged`, customers whose value falls between the same two split thresholds
+    of the fitted trees as the median take every tree's same branch either way, so their
+    effect is exactly 0 and is not recomputed (the same result, far fewer predictions)."""
     with threadpool_limits(limits=threads):
-        return _factors(churn_model, X, top)
+        return _factors(churn_model, X, top, skip_unchanged)
 
 
-def _factors(churn_model: ChurnModel, X, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_thresholds(model: Any, n_features: int) -> list[np.ndarray] | None:
+    """The sorted split thresholds of each feature over all trees of a fitted
+    HistGradientBoostingClassifier (None when the model is of another kind)."""
+    try:
+        found: list[list[np.ndarray]] = [[] for _ in range(n_features)]
+        for trees in model._predictors:
+            for tree in trees:
+                nodes = tree.nodes
+                inner = nodes[nodes["is_leaf"] == 0]
+                if np.any(inner["is_categorical"] != 0):
+                    return None
+                for feature in np.unique(inner["feature_idx"]):
+                    found[feature].append(inner["num_threshold"][inner["feature_idx"] == feature])
+    except (AttributeError, KeyError, ValueError, IndexError, TypeError):
+        return None
+    return [np.unique(np.concatenate(v)) if v else np.zeros(0) for v in found]
+
+
+def _factors(
+    churn_model: ChurnModel, X, top: int, skip_unchanged: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
     probability = churn_model.predict(X)
     names = churn_model.feature_names
@@ -168,11 +197,24 @@ def _factors(churn_model: ChurnModel, X, top: int) -> tuple[np.ndarray, np.ndarr
     if not candidates or X.shape[0] == 0:
         empty = np.zeros((X.shape[0], 0))
         return probability, empty.astype(int), empty
-    effects = np.empty((X.shape[0], len(candidates)))
+    thresholds = split_thresholds(churn_model.model, X.shape[1]) if skip_unchanged else None
+    effects = np.zeros((X.shape[0], len(candidates)))
     for column, index in enumerate(candidates):
-        changed = X.copy()
-        changed[:, index] = churn_model.reference[index]
-        effects[:, column] = probability - churn_model.predict(changed)
+        reference = churn_model.reference[index]
+        values = X[:, index]
+        if thresholds is None or np.isnan(reference):
+            rows = np.arange(X.shape[0])
+        else:
+            cut = thresholds[index]
+            side = np.searchsorted(cut, reference, side="left")
+            rows = np.flatnonzero(
+                (np.searchsorted(cut, values, side="left") != side) | np.isnan(values)
+            )
+        if rows.size == 0:
+            continue
+        changed = X[rows]
+        changed[:, index] = reference
+        effects[rows, column] = probability[rows] - churn_model.predict(changed)
     top = min(top, len(candidates))
     order = np.argsort(-effects, axis=1, kind="stable")[:, :top]
     chosen = np.take_along_axis(effects, order, axis=1)

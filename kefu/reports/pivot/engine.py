@@ -266,9 +266,17 @@ def _columns(dataset: Dataset, spec: PivotSpec) -> list[Column]:
 
 
 def run_pivot(
-    spec: PivotSpec, *, row_limit: int = ROW_LIMIT, timeout_s: float = TIMEOUT_S
+    spec: PivotSpec,
+    *,
+    row_limit: int = ROW_LIMIT,
+    timeout_s: float = TIMEOUT_S,
+    use_summary: bool = True,
 ) -> PivotResult:
-    """Aggregate the dataset by the spec's dimensions; rows sorted by the dimensions."""
+    """Aggregate the dataset by the spec's dimensions; rows sorted by the dimensions. Ticket
+    pivots the daily summary can answer (kefu.reports.summary) are read from it unless
+    `use_summary` is off."""
+    from kefu.reports import summary
+
     dataset = datasets()[spec.dataset]
     started = time.perf_counter()
     columns = _columns(dataset, spec)
@@ -277,7 +285,11 @@ def run_pivot(
     else:
         needs_quantile = any(a in QUANTILES for a, _k in spec.measures)
         with bounded_time(timeout_s):
-            if needs_quantile and connection.vendor != "postgresql":
+            rollup = summary.choose_rollup(spec) if use_summary else None
+            if rollup is not None:
+                rows = summary.summary_rows(dataset, spec, rollup, row_limit, _too_many)
+                engine = "summary"
+            elif needs_quantile and connection.vendor != "postgresql":
                 rows, engine = _polars_rows(dataset, spec, row_limit), "polars"
             else:
                 rows, engine = _database_rows(dataset, spec, row_limit), "database"

@@ -191,3 +191,71 @@ def test_reported_auc_matches_an_independent_computation(churn_run):
     probability = run.model.predict(features.filter(active).select(FEATURES).to_numpy())
     assert roc_auc_score(labels[active], probability) == pytest.approx(run.model.metrics["auc"])
     assert test_cutoff == sim.end - 90 * day
+
+
+def test_skipping_unchanged_customers_gives_the_brute_force_factors(churn_run):
+    """Customers whose value shares the median's branch in every tree are not re-predicted;
+    the factors must equal the one-at-a-time computation over every customer."""
+    from kefu.analytics.mining import FEATURES, contributing_factors
+    from kefu.analytics.mining.churn import split_thresholds
+
+    _sim, run = churn_run
+    X = run.features.select(FEATURES).to_numpy().astype(np.float64)
+    fast = contributing_factors(run.model, X)
+    slow = contributing_factors(run.model, X, skip_unchanged=False)
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
+    thresholds = split_thresholds(run.model.model, X.shape[1])
+    assert thresholds is not None and sum(t.size for t in thresholds) > 50
+    # the skip is real: some candidate feature has customers on the median's branch
+    names = [r["feature"] for r in run.model.importance[:4]]
+    skipped = 0
+    for name in names:
+        i = FEATURES.index(name)
+        cut, ref = thresholds[i], run.model.reference[i]
+        skipped += int(np.sum(np.searchsorted(cut, X[:, i]) == np.searchsorted(cut, ref)))
+    assert skipped > 0
+
+
+def test_dense_and_sparse_customer_ids_give_the_same_features():
+    """The lookup-table fast path (dense ids) and the binary search (sparse ids) agree."""
+    sim = simulate_churn(400, seed=5)
+    ev = sim.events
+    dense = churn_features(sim.customer_ids, ev, cutoff=sim.end, tiers=sim.tiers)
+    scale = 10_000  # ids far apart: the binary-search path
+
+    def spread(a):
+        return np.asarray(a) * scale
+
+    sparse_events = EventLog(
+        purchase_customer=spread(ev.purchase_customer),
+        purchase_seconds=ev.purchase_seconds,
+        purchase_amount=ev.purchase_amount,
+        ticket_customer=spread(ev.ticket_customer),
+        ticket_seconds=ev.ticket_seconds,
+        ticket_is_complaint=ev.ticket_is_complaint,
+        ticket_is_repeat=ev.ticket_is_repeat,
+        ticket_sla_breached=ev.ticket_sla_breached,
+        compensation_customer=spread(ev.compensation_customer),
+        compensation_seconds=ev.compensation_seconds,
+        compensation_amount=ev.compensation_amount,
+        survey_customer=spread(ev.survey_customer),
+        survey_seconds=ev.survey_seconds,
+        survey_csat=ev.survey_csat,
+        survey_nps=ev.survey_nps,
+    )
+    sparse = churn_features(
+        spread(sim.customer_ids), sparse_events, cutoff=sim.end, tiers=sim.tiers
+    )
+    # P(alive) comes from a fit whose row order is a hash group-by's: equal to rounding
+    exact = [c for c in dense.columns if c not in ("customer_id", "prob_alive")]
+    assert dense.select(exact).equals(sparse.select(exact))
+    np.testing.assert_allclose(dense["prob_alive"], sparse["prob_alive"], rtol=1e-9, atol=1e-12)
+    assert dense["complaints_365d"].sum() > 0 and dense["prob_alive"].max() > 0
+    # events of customers outside the list are ignored on both paths
+    extra = EventLog(
+        purchase_customer=np.array([0, 10**9], dtype=np.int64),
+        purchase_seconds=np.array([sim.end - DAY, sim.end - DAY]),
+        purchase_amount=np.array([5.0, 5.0]),
+    )
+    assert churn_features(sim.customer_ids, extra, cutoff=sim.end)["frequency"].sum() == 0
