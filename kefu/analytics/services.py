@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import os
+import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -277,6 +279,44 @@ def _finish(run, frame, result, *, actor, update_tiers: bool, progress) -> Analy
     return run
 
 
+STALE_RUN_HOURS = 6
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def mark_interrupted_runs(*, now: dt.datetime | None = None) -> int:
+    """Mark runs that will never finish as failed: their process on this machine is gone (killed,
+    crashed), or they have been running on another machine for more than STALE_RUN_HOURS.
+    Without this a killed refresh would show as running for ever. Returns how many."""
+    now = now or timezone.now()
+    host = socket.gethostname()
+    dead = []
+    for run in AnalyticsRun.objects.filter(status=RunStatus.RUNNING).only(
+        "pk", "parameters", "started_at"
+    ):
+        process = (run.parameters or {}).get("process") or {}
+        if process.get("host") == host:
+            if process.get("pid") is None or not _process_alive(int(process["pid"])):
+                dead.append(run.pk)
+        elif run.started_at < now - dt.timedelta(hours=STALE_RUN_HOURS):
+            dead.append(run.pk)
+    if dead:
+        AnalyticsRun.objects.filter(pk__in=dead, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            message="Interrupted: the process running it stopped before it finished.",
+        )
+    return len(dead)
+
+
 def analytics_refresh(
     *,
     actor,
@@ -298,6 +338,7 @@ def analytics_refresh(
     settings_row = AnalyticsSettings.current()
     as_of = as_of or timezone.localdate()
     params = parameters_from_settings(settings_row, as_of)
+    mark_interrupted_runs()
     if run is None:
         run = AnalyticsRun.objects.create(
             as_of=as_of,
@@ -305,6 +346,7 @@ def analytics_refresh(
         )
     run.as_of, run.status, run.parameters = as_of, RunStatus.RUNNING, params.as_json()
     run.parameters["update_tiers"] = update_tiers
+    run.parameters["process"] = {"host": socket.gethostname(), "pid": os.getpid()}
     run.parameters["iceberg_ratios"] = dict(settings_row.iceberg_ratios)
     run.save(update_fields=["as_of", "status", "parameters"])
     try:

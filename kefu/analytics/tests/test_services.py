@@ -259,3 +259,40 @@ def test_admin_settings_form_validates_and_saves_through_the_service(make_user):
     assert row.tier_cutoffs == [0.2, 0.4, 0.8] and row.version == 2
     event = AuditEvent.objects.get(action="analytics.settings_updated")
     assert event.actor == admin and "tier_cutoffs" in event.changes
+
+
+@pytest.mark.django_db
+def test_runs_whose_process_is_gone_are_marked_interrupted():
+    """A refresh killed mid-way would show "running" for ever: the next refresh marks runs
+    whose process on this machine has exited, or that have run elsewhere for > 6 h, as failed."""
+    import datetime as dt
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from django.utils import timezone
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    here = socket.gethostname()
+    now = timezone.now()
+
+    def running(process: dict, hours_ago: float) -> AnalyticsRun:
+        run = AnalyticsRun.objects.create(as_of=AS_OF, status=RunStatus.RUNNING)
+        run.parameters = {"process": process}
+        run.save(update_fields=["parameters"])
+        AnalyticsRun.objects.filter(pk=run.pk).update(
+            started_at=now - dt.timedelta(hours=hours_ago)
+        )
+        return run
+
+    dead = running({"host": here, "pid": int(gone.stdout)}, 0.01)
+    alive = running({"host": here, "pid": os.getpid()}, 0.01)
+    elsewhere_recent = running({"host": "other-node", "pid": 1}, 1)
+    elsewhere_stale = running({"host": "other-node", "pid": 1}, 7)
+    assert services.mark_interrupted_runs(now=now) == 2
+    status = dict(AnalyticsRun.objects.values_list("pk", "status"))
+    assert status[dead.pk] == status[elsewhere_stale.pk] == RunStatus.FAILED
+    assert status[alive.pk] == status[elsewhere_recent.pk] == RunStatus.RUNNING
+    assert "Interrupted" in AnalyticsRun.objects.get(pk=dead.pk).message
