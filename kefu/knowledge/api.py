@@ -7,6 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -90,8 +91,15 @@ class VersionOut(Schema):
     created_at: dt.datetime
 
 
+class DiffLineOut(Schema):
+    op: str = Field(description='" " unchanged, "-" removed, "+" added, "@" position')
+    text: str
+
+
 class VersionDetailOut(VersionOut):
     body_html: str
+    against: int | None = Field(description="The revision the diff compares with.")
+    diff: list[DiffLineOut]
 
 
 class ArticleVersionIn(Schema):
@@ -288,9 +296,18 @@ def article_versions(request, article_id: int):
 
 
 @router.get("/{article_id}/versions/{number}", response=VersionDetailOut)
-def article_version(request, article_id: int, number: int):
+def article_version(request, article_id: int, number: int, against: int | None = None):
+    """A revision, with its diff against revision `against` (default: the one before)."""
     article = _staff_article(request, article_id)
-    return get_object_or_404(ArticleVersion, article=article, number=number)
+    version = get_object_or_404(ArticleVersion, article=article, number=number)
+    other = ArticleVersion.objects.filter(
+        article=article, number=against if against is not None else number - 1
+    ).first()
+    if against is not None and other is None:
+        raise ValidationFailed(_("No such revision."), fields={"against": _("No such revision.")})
+    version.against = other.number if other else None
+    version.diff = selectors.version_diff(other, version) if other else []
+    return version
 
 
 @router.post("/{article_id}/restore", response=ArticleOut)

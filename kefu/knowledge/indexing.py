@@ -1,8 +1,9 @@
 """The knowledge base's own inverted index: identical behaviour on SQLite and PostgreSQL.
 
 `index_articles` (called by the article services in the same transaction) replaces an article's
-postings in bulk; `search` reads the postings of the query's terms once and ranks them with
-BM25F in numpy (kefu.knowledge.text). A search costs a constant number of queries.
+postings and updates the vocabulary (kefu.knowledge.vocabulary) in bulk; `search` expands the
+query (synonyms, completions, typo corrections), then ranks inside the database with BM25F
+(kefu.knowledge.text.bm25f written in SQL). A search costs a constant number of queries.
 """
 
 from __future__ import annotations
@@ -10,21 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import F
 
-from kefu.knowledge import text
+from kefu.knowledge import text, vocabulary
 from kefu.knowledge.models import (
     Article,
     ArticleState,
     IndexStats,
     Posting,
     Synonym,
+    Term,
     Visibility,
 )
 
 MAX_QUERY_TERMS = 32
-MAX_COMPLETIONS = 20
 # A search reads at most this many postings of a word, best first (impact order). Words found
 # in more articles are cut there: the ranking of the first pages is unchanged in practice, and
 # the count of matches becomes a lower bound (SearchResult.total_exact is False).
@@ -82,57 +84,113 @@ def index_articles(articles: Sequence[Article]) -> None:
             "pk", F("title_length") * text.TITLE_WEIGHT + F("body_length")
         )
     )
+    changes = vocabulary.VocabularyDelta()
+    for term, published, public in Posting.objects.filter(article_id__in=ids).values_list(
+        "term", "published", "public"
+    ):
+        changes.add(term, -1, published and public)
     Posting.objects.filter(article_id__in=ids).delete()
     stats = _stats_row()
     avg_length = stats.total_length / stats.doc_count if stats.doc_count > 0 else 0.0
-    rows, doc_delta, length_delta = [], 0, 0
+    rows: list[list] = []  # posting columns, impact (column 6) filled in below
+    averages: list[float] = []
+    doc_delta, length_delta = 0, 0
     for article in articles:
         freqs, title_len, body_len = text.term_frequencies(article.title, article.body_text)
-        average = avg_length or float(text.weighted_length(title_len, body_len)) or 1.0
+        weighted = int(text.weighted_length(title_len, body_len))
+        average = avg_length or float(weighted) or 1.0
         published = article.state == ArticleState.PUBLISHED
         public = article.visibility == Visibility.PUBLIC
-        rows.extend(
-            Posting(
-                term=term,
-                article_id=article.pk,
-                tf_title=min(tf_title, TF_CAP),
-                tf_body=min(tf_body, TF_CAP),
-                title_length=title_len,
-                body_length=body_len,
-                impact=float(text.bm25f(tf_title, tf_body, title_len, body_len, 1.0, average)),
-                published=published,
-                public=public,
-                language=article.language,
+        for term, (tf_title, tf_body) in freqs.items():
+            rows.append(
+                [
+                    term,
+                    article.pk,
+                    min(tf_title, TF_CAP),
+                    min(tf_body, TF_CAP),
+                    title_len,
+                    body_len,
+                    0.0,
+                    published,
+                    public,
+                    article.language,
+                ]
             )
-            for term, (tf_title, tf_body) in freqs.items()
-        )
-        weighted = int(text.weighted_length(title_len, body_len))
+            changes.add(term, 1, published and public)
+        averages.extend([average] * len(freqs))
         if article.pk in previous:
             length_delta += weighted - previous[article.pk]
         else:
             doc_delta += 1
             length_delta += weighted
         article.title_length, article.body_length, article.is_indexed = title_len, body_len, True
-    Posting.objects.bulk_create(rows, batch_size=1000)
+    _insert_postings(rows, averages)
+    _save_lengths(articles)
+    IndexStats.objects.filter(pk=1).update(
+        doc_count=F("doc_count") + doc_delta, total_length=F("total_length") + length_delta
+    )
+    changes.save()
+
+
+def _save_lengths(articles: Sequence[Article]) -> None:
+    """Write each article's token counts and is_indexed: one UPDATE … FROM (VALUES …) per
+    1,000 articles (Django's bulk_update builds a CASE per row and costs more than indexing)."""
     if len(articles) == 1:
         article = articles[0]
         Article.objects.filter(pk=article.pk).update(
             title_length=article.title_length, body_length=article.body_length, is_indexed=True
         )
-    else:
-        Article.objects.bulk_update(
-            articles, ["title_length", "body_length", "is_indexed"], batch_size=1000
-        )
-    IndexStats.objects.filter(pk=1).update(
-        doc_count=F("doc_count") + doc_delta, total_length=F("total_length") + length_delta
+        return
+    table = connection.ops.quote_name(Article._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(articles), 1000):
+            chunk = articles[start : start + 1000]
+            cursor.execute(
+                "WITH v(id, title_length, body_length) AS (VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f") UPDATE {table} SET title_length = CAST(v.title_length AS INTEGER),"
+                " body_length = CAST(v.body_length AS INTEGER), is_indexed = %s"
+                f" FROM v WHERE {table}.id = CAST(v.id AS BIGINT)",
+                [x for a in chunk for x in (a.pk, a.title_length, a.body_length)] + [True],
+            )
+
+
+def _insert_postings(rows: list[list], averages: list[float]) -> None:
+    """Write postings with multi-row INSERTs of 500 (no model instances: the bulk path builds
+    millions of them); each posting's impact is its BM25F weight without idf (text.bm25f on
+    the whole batch at once)."""
+    if not rows:
+        return
+    columns = np.array([r[2:6] for r in rows], dtype=float).T
+    impacts = text.bm25f(columns[0], columns[1], columns[2], columns[3], 1.0, np.array(averages))
+    for row, impact in zip(rows, impacts.tolist(), strict=True):
+        row[6] = impact
+    table = _posting_table()
+    names = (
+        "term, article_id, tf_title, tf_body, title_length, body_length, impact, published, "
+        "public, language"
     )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk)),
+                [x for row in chunk for x in row],
+            )
 
 
 def unindex_article(article: Article) -> None:
     """Remove an article from the index (before it is deleted)."""
     if not article.is_indexed:
         return
+    changes = vocabulary.VocabularyDelta()
+    for term, published, public in Posting.objects.filter(article_id=article.pk).values_list(
+        "term", "published", "public"
+    ):
+        changes.add(term, -1, published and public)
     Posting.objects.filter(article_id=article.pk).delete()
+    changes.save()
     weighted = int(text.weighted_length(article.title_length, article.body_length))
     _stats_row()
     IndexStats.objects.filter(pk=1).update(
@@ -144,6 +202,7 @@ def unindex_article(article: Article) -> None:
 def rebuild_index(batch_size: int = 2000) -> int:
     """Rebuild every posting from the articles (after a tokenizer or synonym change)."""
     Posting.objects.all().delete()
+    Term.objects.all().delete()
     Article.objects.update(is_indexed=False)
     IndexStats.objects.update_or_create(pk=1, defaults={"doc_count": 0, "total_length": 0})
     count = 0
@@ -166,50 +225,63 @@ def synonym_groups() -> list[list[str]]:
     return groups
 
 
-def _completions(prefix: str) -> list[str]:
-    """Index terms that start with `prefix` (the last, maybe unfinished, word typed)."""
-    postings = Posting.objects.all()
-    if connection.vendor == "postgresql":
-        # LIKE 'x%' uses the varchar_pattern_ops index whatever the database collation is
-        postings = postings.filter(term__startswith=prefix)
-    else:
-        # SQLite compares text byte-wise, so the prefix range is exact and uses the index
-        postings = postings.filter(term__gte=prefix, term__lt=prefix + "\U0010ffff")
-    return list(
-        postings.exclude(term=prefix)
-        .order_by("term")
-        .values_list("term", flat=True)
-        .distinct()[:MAX_COMPLETIONS]
-    )
+@dataclass
+class WeightedQuery:
+    """What a search looks for: term → (the typed word it stands for, weight), and each
+    term's document frequency (terms found in the scope only)."""
 
-
-def _scope_filter(postings, scope: Scope):
-    if scope.published is not None:
-        postings = postings.filter(published=scope.published)
-    if scope.public is not None:
-        postings = postings.filter(public=scope.public)
-    if scope.language:
-        postings = postings.filter(language=scope.language)
-    return postings
+    weights: dict[str, tuple[str, float]] = field(default_factory=dict)
+    doc_freq: dict[str, int] = field(default_factory=dict)
 
 
 def weighted_terms(
-    query: str, *, prefix_search: bool = True, max_terms: int = MAX_QUERY_TERMS
-) -> dict[str, tuple[str, float]]:
-    """term → (the typed word it stands for, weight): typed words (1), their synonyms and the
-    completions of the last, unfinished word (less). A document scores the best of each
-    typed word's stand-ins, so a synonym never counts on top of the word itself."""
+    query: str,
+    *,
+    scope: Scope,
+    prefix_search: bool = True,
+    typo_tolerance: bool = True,
+    max_terms: int = MAX_QUERY_TERMS,
+) -> WeightedQuery:
+    """The typed words (weight 1), their synonyms, the completions of the last, unfinished word
+    and — for a Latin word the index does not hold — the words one typo away (less). Typo
+    corrections are looked for only when a word is not found, so an exact match always wins. A
+    document scores the best of each typed word's stand-ins, never their sum."""
     terms, prefix = text.query_terms(query)
     groups = synonym_groups()
     if groups:
         # the tokenizer may just have learnt a synonym: cut the query again
         terms, prefix = text.query_terms(query)
     terms = terms[:max_terms]
-    weights = text.expand_synonyms(terms, groups)
-    if prefix_search and prefix:
-        for term in _completions(prefix):
-            weights.setdefault(term, (prefix, text.PREFIX_WEIGHT))
-    return weights
+    if not prefix_search:
+        prefix = None
+    expanded = text.expand_synonyms(terms, groups)
+    public_only = bool(scope.published and scope.public)
+    doc_freq = vocabulary.lookup(expanded, public_only)
+    weighted = WeightedQuery(
+        weights={t: w for t, w in expanded.items() if t in doc_freq}, doc_freq=doc_freq
+    )
+    completions: dict[str, int] = {}
+    handled = set(doc_freq)
+    if prefix:
+        completions = vocabulary.completions([prefix], public_only, exclude=prefix)
+        for term, df in completions.items():
+            weighted.weights.setdefault(term, (prefix, text.PREFIX_WEIGHT))
+            weighted.doc_freq.setdefault(term, df)
+        if completions:
+            handled.add(prefix)
+        elif typo_tolerance and len(prefix) > text.TYPO_MIN_LENGTH and prefix not in doc_freq:
+            for term, df in vocabulary.prefix_typo_completions(prefix, public_only).items():
+                weighted.weights.setdefault(term, (prefix, text.TYPO_WEIGHT))
+                weighted.doc_freq.setdefault(term, df)
+            handled.add(prefix)
+    if typo_tolerance:
+        # a word counts as found when it, or one of its synonyms, is in the index
+        handled |= {typed for term, (typed, _w) in expanded.items() if term in doc_freq}
+        missing = [t for t in terms if t not in handled]
+        for term, (word, df) in vocabulary.typo_corrections(missing, public_only).items():
+            weighted.weights.setdefault(term, (word, text.TYPO_WEIGHT))
+            weighted.doc_freq.setdefault(term, df)
+    return weighted
 
 
 def search(
@@ -219,36 +291,37 @@ def search(
     limit: int = 20,
     offset: int = 0,
     prefix_search: bool = True,
+    typo_tolerance: bool = True,
     exclude_ids: Iterable[int] = (),
     category_ids: Iterable[int] | None = None,
     max_terms: int = MAX_QUERY_TERMS,
     keep_rarest: int | None = None,
 ) -> SearchResult:
-    """Rank the articles in `scope` for `query` by BM25F with synonyms and prefix completion.
+    """Rank the articles in `scope` for `query` by BM25F with synonyms, prefix completion and
+    typo tolerance.
 
     The scoring runs inside the database (one grouped query: only the page of results comes
     back), with ties broken by article id, so SQLite and PostgreSQL give the same order."""
     result = SearchResult(query=query)
-    weights = weighted_terms(query, prefix_search=prefix_search, max_terms=max_terms)
-    if not weights:
+    weighted = weighted_terms(
+        query,
+        scope=scope,
+        prefix_search=prefix_search,
+        typo_tolerance=typo_tolerance,
+        max_terms=max_terms,
+    )
+    weights, doc_freq = weighted.weights, weighted.doc_freq
+    present = list(weights)
+    if not present:
         return result
-    result.terms = list(weights)
     stats = _stats_row()
     if stats.doc_count <= 0:
         return result
     avg_length = stats.total_length / stats.doc_count
-    doc_freq = dict(
-        Posting.objects.filter(term__in=list(weights))
-        .values("term")
-        .annotate(n=Count("id"))
-        .values_list("term", "n")
-    )
-    present = [t for t in weights if doc_freq.get(t)]
-    if not present:
-        return result
     if keep_rarest and len(present) > keep_rarest:
         # long texts (ticket suggestions): the rarest words carry the meaning
         present = sorted(present, key=lambda t: (doc_freq[t], t))[:keep_rarest]
+    result.terms = present
     long_lists = [t for t in present if doc_freq[t] > CANDIDATES_PER_TERM]
     result.total_exact = not long_lists
     ranked, result.total = _rank_in_database(
@@ -268,24 +341,19 @@ def search(
         .defer("body_html")
         .in_bulk([pk for pk, _s in ranked])
     )
-    words = _highlight_words(query, present)
+    # only the index terms that matched: never stop words or the unfinished prefix itself
+    marks = text.words_pattern(present)
     for pk, score in ranked:
         article = articles[pk]
         result.hits.append(
             Hit(
                 article=article,
                 score=round(score, 6),
-                title_html=text.highlight(article.title, words),
-                snippet_html=text.snippet(article.body_text, words),
+                title_html=text.highlight(article.title, marks),
+                snippet_html=text.snippet(article.body_text, marks),
             )
         )
     return result
-
-
-def _highlight_words(query: str, terms: list[str]) -> list[str]:
-    """What to mark in titles and snippets: the matched index terms and the typed words."""
-    typed = [w for w in text.tokenize(query, keep_stop_words=True) if len(w) > 1 or ord(w) > 127]
-    return list(dict.fromkeys([*terms, *typed]))
 
 
 def _rank_in_database(
@@ -302,7 +370,14 @@ def _rank_in_database(
     offset: int,
 ) -> tuple[list[tuple[int, float]], int]:
     """([(article id, score)] of the page, number of matching articles): BM25F per posting
-    (kefu.knowledge.text.bm25f, written in SQL), the best stand-in per typed word, summed."""
+    (kefu.knowledge.text.bm25f, written in SQL), the best stand-in per typed word, summed.
+
+    Postings read: every posting of a short list, the CANDIDATES_PER_TERM best (by impact) of a
+    long one — so the work is bounded whatever the size of the index (impact-ordered early
+    termination, Anh & Moffat 2006); an article outside a long list's best part gets nothing
+    for that word."""
+    if category_ids is not None and not category_ids:
+        return [], 0
     slots = {slot: i for i, slot in enumerate(dict.fromkeys(weights[t][0] for t in terms))}
     params: list = []
     slot_case, weight_case = ["CASE p.term"], ["CASE p.term"]
@@ -319,59 +394,44 @@ def _rank_in_database(
     score = f"{' '.join(weight_case)} * {tf} * %s / ({tf} + %s * (%s + %s * {dl} / %s))"
     w = float(text.TITLE_WEIGHT)
     params += [w, text.K1 + 1.0, w, text.K1, 1.0 - text.B, text.B, w, float(avg_length)]
-    where = [f"p.term IN ({', '.join(['%s'] * len(terms))})"]
-    params += terms
-    for column, value in (
-        ("published", scope.published),
-        ("public", scope.public),
-        ("language", scope.language or None),
-    ):
-        if value is not None:
-            where.append(f"p.{column} = %s")
-            params.append(value)
+    filters, filter_params = _scope_clauses(scope)
     if exclude_ids:
-        where.append(f"p.article_id NOT IN ({', '.join(['%s'] * len(exclude_ids))})")
-        params += exclude_ids
+        filters += f" AND c.article_id NOT IN ({', '.join(['%s'] * len(exclude_ids))})"
+        filter_params += exclude_ids
     if category_ids is not None:
-        if not category_ids:
-            return [], 0
         article_table = connection.ops.quote_name(Article._meta.db_table)
-        where.append(
-            f"p.article_id IN (SELECT id FROM {article_table} WHERE category_id IN "
+        filters += (
+            f" AND c.article_id IN (SELECT id FROM {article_table} WHERE category_id IN "
             f"({', '.join(['%s'] * len(category_ids))}))"
         )
-        params += category_ids
-    if long_lists:
-        # candidates: every posting of the short lists, the best of each long one
-        parts, part_params = [], []
-        short = [t for t in terms if t not in long_lists]
-        filters, filter_params = _scope_clauses(scope)
-        if short:
-            parts.append(
-                f"SELECT c.article_id FROM {_posting_table()} c WHERE c.term IN "
-                f"({', '.join(['%s'] * len(short))}){filters}"
-            )
-            part_params += [*short, *filter_params]
-        for term in long_lists:
-            parts.append(
-                f"SELECT article_id FROM (SELECT c.article_id FROM {_posting_table()} c "
-                f"WHERE c.term = %s{filters} ORDER BY c.impact DESC, c.article_id "
-                f"LIMIT {CANDIDATES_PER_TERM}) best_{len(parts)}"
-            )
-            part_params += [term, *filter_params]
-        where.append(f"p.article_id IN ({' UNION '.join(parts)})")
-        params += part_params
+        filter_params += category_ids
+    columns = "c.term, c.article_id, c.tf_title, c.tf_body, c.title_length, c.body_length"
+    table = _posting_table()
+    branches = []
+    short = [t for t in terms if t not in long_lists]
+    if short:
+        branches.append(
+            f"SELECT {columns} FROM {table} c WHERE c.term IN "
+            f"({', '.join(['%s'] * len(short))}){filters}"
+        )
+        params += [*short, *filter_params]
+    for term in long_lists:
+        branches.append(
+            f"SELECT * FROM (SELECT {columns} FROM {table} c WHERE c.term = %s{filters}"
+            f" ORDER BY c.impact DESC, c.article_id LIMIT {CANDIDATES_PER_TERM})"
+            f" best_{len(branches)}"
+        )
+        params += [term, *filter_params]
     rounded = (
         "ROUND(CAST(SUM(best) AS NUMERIC), 9)"
         if connection.vendor == "postgresql"
         else "ROUND(SUM(best), 9)"
     )
-    table = _posting_table()
     sql = (
         f"SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total FROM ("
         f" SELECT article_id, slot, MAX(s) AS best FROM ("
         f"  SELECT p.article_id AS article_id, {' '.join(slot_case)} AS slot, {score} AS s"
-        f"  FROM {table} p WHERE {' AND '.join(where)}"
+        f"  FROM ({' UNION ALL '.join(branches)}) p"
         f" ) scored GROUP BY article_id, slot"
         f") best_per_slot GROUP BY article_id ORDER BY {rounded} DESC, article_id"
         f" LIMIT %s OFFSET %s"

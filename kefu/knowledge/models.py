@@ -355,6 +355,27 @@ class Posting(models.Model):
         return f"{self.term} → {self.article_id}"
 
 
+class Term(models.Model):
+    """A word of the index's vocabulary and how many articles hold it: all of them (BM25's
+    document frequency) and the published public ones (what the help centre may complete or
+    correct a word to). Kept by kefu.knowledge.indexing with the postings, so a search reads
+    document frequencies, completions and typo candidates without reading posting lists."""
+
+    term = models.CharField(max_length=40, unique=True)
+    doc_count = models.IntegerField(default=0)
+    public_count = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["term"], name="knowledge_term_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.doc_count})"
+
+
 class IndexStats(models.Model):
     """Whole-index totals for BM25 (one row): documents and their summed weighted length."""
 

@@ -125,13 +125,16 @@ def ticket_text(ticket) -> str:
 
 def suggest_articles(ticket, limit: int = 5, *, public_only: bool = False) -> list[indexing.Hit]:
     """The best published articles for a ticket's subject and first message (BM25F, synonyms,
-    no prefix completion). Internal articles are included unless `public_only`."""
+    no prefix completion or typo correction: a ticket's text is finished, and its rare words
+    are often names the index rightly lacks). Internal articles are included unless
+    `public_only`."""
     scope = Scope(published=True, public=True if public_only else None)
     return indexing.search(
         ticket_text(ticket),
         scope=scope,
         limit=limit,
         prefix_search=False,
+        typo_tolerance=False,
         max_terms=SUGGESTION_TERMS,
         keep_rarest=SUGGESTION_RAREST,
     ).hits
@@ -199,7 +202,8 @@ class DiffLine:
 
 
 def version_diff(old: ArticleVersion, new: ArticleVersion) -> list[DiffLine]:
-    """A unified diff (difflib) of two revisions' title and text, line by line."""
+    """A unified diff (difflib) of two revisions' title and text, line by line, then their
+    visibility, language and category when those differ."""
     before = [old.title, "", *plain_text(old.body_html).splitlines()]
     after = [new.title, "", *plain_text(new.body_html).splitlines()]
     lines = []
@@ -207,10 +211,22 @@ def version_diff(old: ArticleVersion, new: ArticleVersion) -> list[DiffLine]:
         if line.startswith(("---", "+++")):
             continue
         lines.append(DiffLine(op=line[:1] if line[:1] in "+-@" else " ", text=line[1:]))
-    if old.visibility != new.visibility:
-        lines.append(DiffLine("-", f"[{old.visibility}]"))
-        lines.append(DiffLine("+", f"[{new.visibility}]"))
+    for before_value, after_value in (
+        (old.visibility, new.visibility),
+        (old.language, new.language),
+        (_category_label(old.category_id_snapshot), _category_label(new.category_id_snapshot)),
+    ):
+        if before_value != after_value:
+            lines.append(DiffLine("-", f"[{before_value}]"))
+            lines.append(DiffLine("+", f"[{after_value}]"))
     return lines
+
+
+def _category_label(category_id: int | None) -> str:
+    if category_id is None:
+        return "-"
+    category = Category.objects.filter(pk=category_id).values_list("name", flat=True).first()
+    return f"{category_id} {category}" if category else str(category_id)
 
 
 def translations(article: Article) -> QuerySet[Article]:

@@ -23,6 +23,9 @@ B = 0.75
 TITLE_WEIGHT = 3
 SYNONYM_WEIGHT = 0.8  # a synonym's match counts a little less than the word the user typed
 PREFIX_WEIGHT = 0.7  # same for a completion of the last, unfinished word
+TYPO_WEIGHT = 0.5  # a word one typo away from what was typed counts least
+TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away (card/cart/care)
+_TYPO_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 MAX_TERM_LENGTH = 40
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -112,7 +115,7 @@ def bm25f(tf_title, tf_body, title_len, body_len, term_idf, avg_length: float):
     """
     tf = TITLE_WEIGHT * np.asarray(tf_title, dtype=float) + np.asarray(tf_body, dtype=float)
     dl = weighted_length(title_len, body_len).astype(float)
-    norm = K1 * (1.0 - B + B * dl / max(avg_length, 1e-9))
+    norm = K1 * (1.0 - B + B * dl / np.maximum(avg_length, 1e-9))
     return np.asarray(term_idf, dtype=float) * tf * (K1 + 1.0) / (tf + norm)
 
 
@@ -139,6 +142,35 @@ def query_terms(query: str) -> tuple[list[str], str | None]:
     return terms, prefix
 
 
+def typo_candidates(word: str) -> set[str]:
+    """The words one edit from `word` (Damerau–Levenshtein distance 1: a letter deleted,
+    inserted, replaced, or two neighbours swapped — Damerau 1964), for Latin words of at least
+    TYPO_MIN_LENGTH characters; empty for Chinese and short words. `word` itself is excluded."""
+    if not word or not word.isascii() or len(word) < TYPO_MIN_LENGTH:
+        return set()
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _TYPO_ALPHABET}
+    out |= {a + c + b for a, b in splits for c in _TYPO_ALPHABET}
+    out.discard(word)
+    return {w for w in out if len(w) <= MAX_TERM_LENGTH}
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance (Damerau–Levenshtein with adjacent swaps)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
+
+
 def expand_synonyms(
     terms: Sequence[str], groups: Iterable[Sequence[str]]
 ) -> dict[str, tuple[str, float]]:
@@ -154,9 +186,11 @@ def expand_synonyms(
     return expanded
 
 
-def highlight(text: str, words: Iterable[str]) -> str:
-    """HTML-escaped `text` with every occurrence of `words` (case-insensitive) in <mark>."""
-    pattern = _words_pattern(words)
+def highlight(text: str, words: Iterable[str] | re.Pattern | None) -> str:
+    """HTML-escaped `text` with every occurrence of `words` (case-insensitive) in <mark>.
+
+    `words` may be a pattern from `words_pattern` (a search compiles it once for all hits)."""
+    pattern = words if isinstance(words, re.Pattern) or words is None else words_pattern(words)
     if pattern is None:
         return html.escape(text or "")
     out, pos = [], 0
@@ -168,23 +202,27 @@ def highlight(text: str, words: Iterable[str]) -> str:
     return "".join(out)
 
 
-def snippet(text: str, words: Iterable[str], width: int = 160) -> str:
+def snippet(text: str, words: Iterable[str] | re.Pattern | None, width: int = 160) -> str:
     """About `width` characters of `text` around the first match, highlighted and escaped."""
+    pattern = words if isinstance(words, re.Pattern) or words is None else words_pattern(words)
     text = re.sub(r"\s+", " ", text or "").strip()
-    words = list(words)
-    pattern = _words_pattern(words)
     match = pattern.search(text) if pattern else None
     start = 0 if match is None else max(0, match.start() - width // 3)
     end = min(len(text), start + width)
     piece = text[start:end]
-    return ("…" if start else "") + highlight(piece, words) + ("…" if end < len(text) else "")
+    return ("…" if start else "") + highlight(piece, pattern) + ("…" if end < len(text) else "")
 
 
-def _words_pattern(words: Iterable[str]) -> re.Pattern | None:
+def words_pattern(words: Iterable[str]) -> re.Pattern | None:
+    """Longest words first; Latin words only as whole words ("art" does not mark "start"),
+    Chinese words anywhere (Chinese has no spaces between words)."""
     unique = sorted({w for w in words if w and w.strip()}, key=lambda w: (-len(w), w))
     if not unique:
         return None
-    return re.compile("|".join(re.escape(w) for w in unique), re.IGNORECASE)
+    parts = [
+        rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" if w.isascii() else re.escape(w) for w in unique
+    ]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def rank(scores: np.ndarray, ids: np.ndarray, limit: int) -> list[tuple[int, float]]:

@@ -306,6 +306,7 @@ def article_restore(*, actor, article: Article, number: int, expected_version: i
         changes={
             "title": version.title,
             "body_html": version.body_html,
+            "language": version.language,
             "visibility": version.visibility,
             "category": category,
         },

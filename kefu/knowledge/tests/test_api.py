@@ -26,6 +26,21 @@ def test_crud_versions_restore_publish(api_client):
     versions = client.get(f"{url}/versions").json()
     assert [v["number"] for v in versions] == [2, 1]
     assert client.get(f"{url}/versions/1").json()["body_html"] == "<p>一年</p>"
+    second = client.get(f"{url}/versions/2").json()
+    assert second["against"] == 1
+    assert [(d["op"], d["text"]) for d in second["diff"] if d["op"] in "+-"] == [
+        ("-", "一年"),
+        ("+", "两年"),
+    ]
+    first = client.get(f"{url}/versions/1").json()
+    assert (first["against"], first["diff"]) == (None, [])
+    backwards = client.get(f"{url}/versions/1?against=2").json()
+    assert [(d["op"], d["text"]) for d in backwards["diff"] if d["op"] in "+-"] == [
+        ("-", "两年"),
+        ("+", "一年"),
+    ]
+    missing = client.get(f"{url}/versions/2?against=9")
+    assert missing.status_code == 422 and "against" in missing.json()["error"]["fields"]
     restored = client.post(f"{url}/restore", {"version": 2, "number": 1}, JSON)
     assert restored.status_code == 200 and restored.json()["body_html"] == "<p>一年</p>"
     published = client.post(f"{url}/publish", {"version": 3}, JSON)

@@ -220,3 +220,187 @@ def test_database_score_equals_the_numpy_formula(corpus):
         )
         assert hit.score == pytest.approx(expected, abs=1e-6)
         assert np.isfinite(expected)
+
+
+# Typo tolerance -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query,key",
+    [
+        ("refnud", "en_refund"),  # swapped letters, and an unfinished word (refunds)
+        ("delivry", "en_delivery"),  # a letter left out
+        ("delivry ", "en_delivery"),  # … also as a finished word
+        ("warrenty", "en_warranty"),  # a wrong letter
+        ("refu", "en_refund"),  # a plain prefix
+        ("cracked screan", "en_screen"),
+        ("invoise", "en_invoice"),
+    ],
+)
+def test_one_typo_or_a_prefix_still_finds_the_article(corpus, query, key):
+    assert top(query)[0] == corpus[key].pk, query
+
+
+def test_exact_word_disables_corrections_and_ranks_first():
+    """'card' is in the index: articles with 'cart' or 'care' (one edit away) are not found;
+    misspelt 'cadr' finds the card article before any other."""
+    card = make_article("Card reader", "<p>The card slot takes microSD.</p>", language="en")
+    cart = make_article("Shopping cart", "<p>Items stay in the cart for 7 days.</p>", language="en")
+    make_article("Screen care", "<p>Clean the glass with a dry cloth.</p>", language="en")
+    assert top("card", n=10) == [card.pk]
+    assert top("cart ", n=10) == [cart.pk]
+    assert top("cadr ", n=10)[0] == card.pk
+
+
+def test_exact_match_outranks_a_correction_of_another_word():
+    exact = make_article("Delivery", "<p>About delivery.</p>", language="en")
+    typo = make_article("Deliver", "<p>We deliver daily.</p>", language="en")
+    # 'delivery' is held by the index: no correction, so the one-edit 'deliver' stays out
+    assert top("delivery ", n=10) == [exact.pk]
+    assert typo.pk in top("delivr ", n=10)
+
+
+def test_short_and_chinese_words_get_no_corrections(corpus):
+    assert top("fex ", n=5) == []  # 3 letters: 'fee' is one edit away, but too short to guess
+    assert top("退贷 ", n=5) == []  # Chinese typos are other characters, not edits
+
+
+def test_typo_corrections_respect_the_portal_scope(editor):
+    """A word only internal articles hold is never a correction for portal customers."""
+    make_article("Refund limits", "<p>Approve refunds below 200.</p>", language="en",
+                 visibility="internal")  # fmt: skip
+    assert top("refnds ", scope=STAFF)
+    assert top("refnds ", scope=PORTAL_SCOPE) == []
+    assert indexing.search("refnds ", scope=PORTAL_SCOPE).terms == []
+
+
+def test_typo_candidates_are_exactly_one_edit_away():
+    from kefu.knowledge import text
+
+    candidates = text.typo_candidates("refnud")
+    assert "refund" in candidates  # swap
+    assert {"refnd", "refnuds", "refnad"} <= candidates  # delete, insert, replace
+    assert "refnud" not in candidates
+    assert all(text.edit_distance("refnud", c) == 1 for c in candidates)
+    # every word one edit away over the alphabet is there: 6 deletes, 5 swaps, 36·6 replaces
+    # and 36·7 inserts, minus duplicates (counted independently by brute force)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    brute = {
+        w
+        for n in (5, 6, 7)
+        for w in _strings_near("refnud", n, alphabet)
+        if text.edit_distance("refnud", w) == 1
+    }
+    assert candidates == brute
+    assert text.typo_candidates("abc") == set()
+    assert text.typo_candidates("退货政策") == set()
+
+
+def _strings_near(word, length, alphabet):
+    """Every string of `length` that keeps all but at most one of word's letters in order."""
+    if length == len(word) - 1:
+        yield from (word[:i] + word[i + 1 :] for i in range(len(word)))
+    elif length == len(word):
+        for i in range(len(word)):
+            yield from (word[:i] + c + word[i + 1 :] for c in alphabet)
+        for i in range(len(word) - 1):
+            yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    else:
+        for i in range(len(word) + 1):
+            yield from (word[:i] + c + word[i:] for c in alphabet)
+
+
+def test_edit_distance_matches_reference_values():
+    from kefu.knowledge import text
+
+    # optimal string alignment distances (hand-checked; 'ca'→'abc' is 3 under OSA)
+    cases = {("kitten", "sitting"): 3, ("refnud", "refund"): 1, ("ca", "abc"): 3,
+             ("", "abc"): 3, ("delivry", "delivery"): 1, ("same", "same"): 0}  # fmt: skip
+    for (a, b), expected in cases.items():
+        assert text.edit_distance(a, b) == expected, (a, b)
+
+
+# Highlighting only marks what matched ---------------------------------------------------------
+
+
+def test_highlighting_skips_stop_words_english(editor):
+    make_article("How to return the phone", "<p>To return it, pack the phone.</p>",
+                 language="en")  # fmt: skip
+    hit = indexing.search("how to return the phone", scope=STAFF).hits[0]
+    assert hit.title_html == "How to <mark>return</mark> the <mark>phone</mark>"
+    assert "<mark>the</mark>" not in hit.snippet_html and "<mark>To</mark>" not in hit.snippet_html
+
+
+def test_highlighting_skips_stop_words_chinese(editor):
+    make_article("如何退货", "<p>我们的退货流程是什么</p>")
+    hit = indexing.search("如何退货的流程", scope=STAFF).hits[0]
+    assert hit.title_html == "如何<mark>退货</mark>"
+    assert hit.snippet_html == "我们的<mark>退货</mark><mark>流程</mark>是什么"
+
+
+def test_highlighting_marks_whole_english_words_and_completions(editor):
+    make_article("Warranty start", "<p>Art of the warranty: it starts at purchase.</p>",
+                 language="en")  # fmt: skip
+    hit = indexing.search("warr", scope=STAFF).hits[0]
+    assert hit.title_html == "<mark>Warranty</mark> start"
+    hit = indexing.search("art ", scope=STAFF).hits[0]
+    assert hit.title_html == "Warranty start"  # 'art' inside 'start' is not a match
+    assert hit.snippet_html.startswith("<mark>Art</mark> of the warranty")
+
+
+def test_typo_correction_is_what_gets_highlighted(corpus):
+    hit = indexing.search("delivry ", scope=STAFF).hits[0]
+    assert hit.title_html == "<mark>Delivery</mark> times"
+
+
+# The vocabulary (document frequencies) follows every change ----------------------------------
+
+
+def _vocabulary_from_postings():
+    from django.db.models import Count, Q
+
+    return {
+        row["term"]: (row["n"], row["pub"])
+        for row in Posting.objects.values("term").annotate(
+            n=Count("id"), pub=Count("id", filter=Q(published=True, public=True))
+        )
+    }
+
+
+def test_vocabulary_counts_equal_the_postings_after_changes(corpus, editor):
+    from kefu.knowledge.models import Term
+
+    def vocabulary():
+        return {t.term: (t.doc_count, t.public_count) for t in Term.objects.all()}
+
+    assert vocabulary() == _vocabulary_from_postings()
+    article = corpus["en_refund"]
+    services.article_update(
+        actor=editor,
+        article=article,
+        expected_version=article.version,
+        changes={"body_html": "<p>Money back within a week.</p>", "visibility": "internal"},
+    )
+    assert vocabulary() == _vocabulary_from_postings()
+    assert "refunds" in vocabulary()  # still in the title
+    services.article_delete(actor=editor, article=corpus["en_delivery"])
+    assert vocabulary() == _vocabulary_from_postings()
+    assert "delivery" in vocabulary()  # the return-policy article still says it
+    assert "ship" not in vocabulary()
+    indexing.rebuild_index()
+    assert vocabulary() == _vocabulary_from_postings()
+
+
+def test_same_results_on_every_database_for_the_corpus(corpus):
+    """Reference ranking of the corpus (identical on SQLite and PostgreSQL: the suite runs on
+    both against these literal lists)."""
+    names = {a.pk: k for k, a in corpus.items()}
+    expected = {
+        "退货": ["zh_how_return", "zh_return_policy"],
+        "refnud": ["en_refund"],
+        "delivry": ["en_delivery", "en_return_policy"],
+        "screen": ["en_screen"],
+        "charg": ["en_charging", "en_warranty"],
+    }
+    for query, keys in expected.items():
+        assert [names[pk] for pk in top(query, n=10)] == keys, query

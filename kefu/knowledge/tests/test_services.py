@@ -74,6 +74,39 @@ def test_versions_diff_and_restore(editor):
     assert not Posting.objects.filter(article=article, term="十五天").exists()
 
 
+def test_restore_brings_back_language_visibility_and_category_and_diff_shows_them(editor):
+    from kefu.knowledge.models import Category
+
+    faq = Category.objects.create(name="常见问题", name_en="FAQ")
+    article = services.article_create(
+        actor=editor,
+        title="Returns",
+        body_html="<p>Seven days</p>",
+        language="en",
+        visibility="public",
+        category=faq,
+    )
+    article = services.article_update(
+        actor=editor,
+        article=article,
+        expected_version=article.version,
+        changes={"language": "zh-hans", "visibility": "internal", "category": None},
+    )
+    v1, v2 = ArticleVersion.objects.filter(article=article).order_by("number")
+    changes = [(d.op, d.text) for d in selectors.version_diff(v1, v2)]
+    assert ("-", "[en]") in changes and ("+", "[zh-hans]") in changes
+    assert ("-", "[public]") in changes and ("+", "[internal]") in changes
+    assert ("-", f"[{faq.pk} 常见问题]") in changes and ("+", "[-]") in changes
+    article = services.article_restore(
+        actor=editor, article=article, number=1, expected_version=article.version
+    )
+    article.refresh_from_db()
+    assert (article.language, article.visibility, article.category_id) == ("en", "public", faq.pk)
+    from kefu.knowledge.models import Posting
+
+    assert set(Posting.objects.filter(article=article).values_list("language", flat=True)) == {"en"}
+
+
 def test_metadata_change_adds_no_revision(editor):
     article = make_article(actor=editor)
     article = services.article_update(
