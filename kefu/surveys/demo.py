@@ -92,6 +92,10 @@ def _responses(survey: Survey, count: int, rng, build) -> None:
         ),
         batch_size=2000,
     )
+    # Bulk rows bypass response_save: build the survey's results tallies from them.
+    from kefu.surveys import aggregates
+
+    aggregates.rebuild(survey)
 
 
 def _by_code(survey: Survey) -> dict:

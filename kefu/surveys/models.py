@@ -366,3 +366,32 @@ class AutoSurveyRule(VersionedModel):
 
     def __str__(self) -> str:
         return f"auto:{self.survey_id}"
+
+
+class ResultTally(models.Model):
+    """Results aggregates kept at write time (see kefu.surveys.tallies): one additive row per
+    survey, kind, question, group, answer cell and value. response_save adds a response's rows
+    in its transaction; `kefu surveys_rebuild_results` rebuilds them from the raw answers."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12)
+    question_id = models.BigIntegerField(default=0)  # 0 = not about one question
+    grp = models.CharField(max_length=40, blank=True)
+    item = models.CharField(max_length=40, blank=True)
+    col = models.CharField(max_length=40, blank=True)
+    bucket = models.CharField(max_length=40, blank=True)
+    n = models.BigIntegerField(default=0)
+    total = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("results tally")
+        verbose_name_plural = _("results tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "kind", "question_id", "grp", "item", "col", "bucket"],
+                name="surveys_tally_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}/{self.kind}/{self.question_id}"

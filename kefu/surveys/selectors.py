@@ -157,18 +157,24 @@ def _answer_chunks(sql: str, params: list, schema: dict) -> pl.DataFrame:
 
 
 def results_frames(
-    survey: Survey, questions: list[Question] | None = None
+    survey: Survey,
+    questions: list[Question] | None = None,
+    *,
+    id_range: tuple[int, int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(answers, responses) of the submitted responses, columns as analysis.py expects. Three
     queries: scale/matrix/points/text cells straight into polars, choice answers (exploded to
-    one row per chosen id, item = choice id), and the responses with their groups."""
+    one row per chosen id, item = choice id), and the responses with their groups. `id_range`
+    (first, last response id) limits the load to those responses (tallies, chunked rebuilds)."""
     questions = survey_questions(survey) if questions is None else questions
+    bounds: list[int] = list(id_range) if id_range else []
     choice_ids = [q.pk for q in questions if q.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)]
     other_ids = [q.pk for q in questions if q.pk not in set(choice_ids)]
     answer, response = _q(Answer._meta.db_table), _q(Response._meta.db_table)
     base = (
         f"FROM {answer} a JOIN {response} r ON r.{_q('id')} = a.{_q('response_id')} "
         f"WHERE r.{_q('survey_id')} = %s AND r.{_q('submitted_at')} IS NOT NULL"
+        + (f" AND a.{_q('response_id')} BETWEEN %s AND %s" if bounds else "")
     )
     schema = analysis.empty_answers().schema
     frames = []
@@ -179,7 +185,7 @@ def results_frames(
                 f"SELECT a.{_q('response_id')}, a.{_q('question_id')}, a.{_q('item')}, "
                 f"a.{_q('column')}, a.{_q('value')} {base} "
                 f"AND a.{_q('question_id')} IN ({marks})",
-                [survey.pk, *other_ids],
+                [survey.pk, *bounds, *other_ids],
                 dict(schema),
             )
         )
@@ -190,7 +196,7 @@ def results_frames(
             f"SELECT a.{_q('response_id')}, a.{_q('question_id')}, "
             f"{as_text.format(_q('choice_ids'))} {base} "
             f"AND a.{_q('question_id')} IN ({marks})",
-            [survey.pk, *choice_ids],
+            [survey.pk, *bounds, *choice_ids],
             {"response_id": pl.Int64, "question_id": pl.Int64, "choices": pl.Utf8},
         )
         frames.append(
@@ -210,8 +216,11 @@ def results_frames(
         if frames
         else analysis.empty_answers().with_columns(pl.col(n).cast(pl.Categorical) for n in CODES)
     )
+    submitted = survey.responses.filter(submitted_at__isnull=False)
+    if id_range:
+        submitted = submitted.filter(pk__range=id_range)
     people = list(
-        survey.responses.filter(submitted_at__isnull=False).values_list(
+        submitted.values_list(
             "pk", "submitted_at", "team__name", "agent__username", "channel", "tier"
         )
     )
@@ -234,8 +243,62 @@ def category_names(survey: Survey) -> dict[str, str]:
     return names
 
 
+def tally_people(survey: Survey, *, id_range: tuple[int, int] | None = None) -> pl.DataFrame:
+    """The submitted responses with their groups for tallies.response_tallies: team and agent
+    as ids (text, "" = none), so that renaming a team does not split its tallies."""
+    submitted = survey.responses.filter(submitted_at__isnull=False)
+    if id_range:
+        submitted = submitted.filter(pk__range=id_range)
+    rows = list(
+        submitted.values_list("pk", "submitted_at", "team_id", "agent_id", "channel", "tier")
+    )
+    names = ("response_id", "submitted_at", "team", "agent", "channel", "tier")
+    return rows_frame(rows, analysis.empty_responses(), names).with_columns(
+        pl.col(name).fill_null("") for name in names[2:]
+    )
+
+
+def group_names(frame: pl.DataFrame) -> dict[str, str]:
+    """ "team:<id>" → team name and "agent:<id>" → username for the groups in `frame` (two
+    queries); ids of deleted teams and users are left out (their answers count as no group)."""
+    from kefu.accounts.models import Team, User
+
+    wanted: dict[str, set[int]] = {"team": set(), "agent": set()}
+    for grp in frame.filter(pl.col("grp").str.contains(r"^(team|agent):\d+$"))["grp"].unique():
+        kind, _sep, number = grp.partition(":")
+        wanted[kind].add(int(number))
+    names: dict[str, str] = {}
+    if wanted["team"]:
+        for pk, name in Team.objects.filter(pk__in=wanted["team"]).values_list("pk", "name"):
+            names[f"team:{pk}"] = name
+    if wanted["agent"]:
+        for pk, name in User.objects.filter(pk__in=wanted["agent"]).values_list("pk", "username"):
+            names[f"agent:{pk}"] = name
+    return names
+
+
 def survey_results(survey: Survey) -> analysis.SurveyResults:
-    """All aggregates of a survey: a constant number of queries whatever its size."""
+    """All aggregates of a survey from its results tallies (kept at write time, see
+    kefu.surveys.tallies): a constant number of small queries whatever its size."""
+    from kefu.surveys import aggregates, tallies
+
+    rows = survey_questions(survey)
+    stored = aggregates.stored(survey)
+    return tallies.results_from_tallies(
+        question_infos(rows),
+        tallies.labelled(stored, group_names(stored)),
+        invited=survey.invitations.count(),
+        instrument=survey.instrument,
+        min_group_size=survey.min_group_size,
+        anonymous=survey.anonymous,
+        importance_points=survey.importance_points or None,
+        category_names=category_names(survey),
+    )
+
+
+def survey_results_from_answers(survey: Survey) -> analysis.SurveyResults:
+    """The same aggregates recomputed from every raw answer (polars; slow for big surveys):
+    the reference the tallies are checked against."""
     rows = survey_questions(survey)
     questions = question_infos(rows)
     answers, responses = results_frames(survey, rows)
@@ -299,9 +362,18 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list[Any]]]:
 
 
 def recent_texts(survey: Survey, limit: int = 20) -> list[tuple[str, str]]:
-    """The latest free-text answers (question text, answer), newest first, one query."""
+    """The latest free-text answers (question text, answer), newest first, one query over the
+    answers of the survey's text questions only (none without text questions), so a survey
+    of a million responses does not scan its matrix answers."""
+    text_ids = list(survey.questions.filter(kind=QuestionKind.TEXT).values_list("pk", flat=True))
+    if not text_ids:
+        return []
     rows = (
-        Answer.objects.filter(response__survey=survey, response__submitted_at__isnull=False)
+        Answer.objects.filter(
+            question_id__in=text_ids,
+            response__survey=survey,
+            response__submitted_at__isnull=False,
+        )
         .exclude(text="")
         .select_related("question")
         .order_by("-response__submitted_at", "-id")[:limit]

@@ -22,7 +22,7 @@ from kefu.core.audit import audit_record, diff, snapshot
 from kefu.core.errors import Conflict, NotFound, ValidationFailed
 from kefu.core.tasks import enqueue
 from kefu.core.versioning import update_versioned
-from kefu.surveys import answering
+from kefu.surveys import aggregates, answering
 from kefu.surveys.blueprints import blueprint
 from kefu.surveys.models import (
     Answer,
@@ -787,6 +787,10 @@ def response_save(
         now = timezone.now()
         response.submitted_at = now
         Response.objects.filter(pk=response.pk).update(submitted_at=now)
+        # Results tallies in the same transaction. The survey row lock orders this after a
+        # running rebuild (aggregates.rebuild locks it too), so no response is lost.
+        Survey.objects.select_for_update().filter(pk=survey.pk).first()
+        aggregates.response_added(survey, response.pk, questions)
         if invitation is not None:
             Invitation.objects.filter(pk=invitation.pk).update(
                 responded_at=now, state=InvitationState.RESPONDED

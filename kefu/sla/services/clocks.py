@@ -196,8 +196,10 @@ def recompute(
     now: dt.datetime | None = None,
     rules: list[EscalationRule] | None = None,
     targets: list[TicketSlaTarget] | None = None,
+    store: bool = True,
 ) -> list[TicketSlaTarget]:
-    """Re-evaluate every clock of the ticket and store the result (and the ticket's due times)."""
+    """Re-evaluate every clock of the ticket and store the result (and the ticket's due times);
+    with `store=False` only in memory (the sweep, when a ticket service will store it anyway)."""
     now = now or timezone.now()
     if rules is None:
         rules = list(EscalationRule.objects.filter(is_active=True))
@@ -216,6 +218,8 @@ def recompute(
         state = evaluate(ticket_sla, target, now)
         _apply_state(target, state, now)
         target.alert_at = _alert_at(ticket_sla, target, state, rules, fired_keys, now)
+    if not store:
+        return targets
     TicketSlaTarget.objects.bulk_update(
         targets,
         [

@@ -131,7 +131,8 @@ def _sweep_ticket(sla_id: int, now: dt.datetime, rules: list[EscalationRule]) ->
             pk=ticket_sla.ticket_id
         )
         ticket_sla.ticket = ticket
-        recompute(ticket_sla, now=now, rules=rules, targets=targets)
+        # In memory only: when an action runs a ticket service, that service stores the clocks.
+        recompute(ticket_sla, now=now, rules=rules, targets=targets, store=False)
         # Record every due escalation first (the unique constraint makes each fire once), so the
         # recomputation the actions trigger already sees all of them.
         new = []
@@ -167,7 +168,7 @@ def _sweep_ticket(sla_id: int, now: dt.datetime, rules: list[EscalationRule]) ->
                     "outcome": [None, firing.outcome],
                 },
             )
-        if new and not touched:  # no ticket service ran (and recomputed): move alert_at on
+        if not touched:  # no ticket service ran (and stored the clocks): move alert_at on
             recompute(ticket_sla, now=now, rules=rules, targets=targets)
         return len(new)
 
