@@ -82,7 +82,7 @@ def write_data(n_customers: int, sim) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     customer_cols = ["id", "uuid", "created_at", "updated_at", "version", "kind", "number",
                      "name", "tier", "is_vip", "credit_grade", "language", "region", "notes",
-                     "attributes", "search_text"]  # fmt: skip
+                     "attributes", "search_text", "search_tokens"]  # fmt: skip
     purchase_cols = ["uuid", "created_at", "updated_at", "customer_id", "source", "external_id",
                      "ordered_at", "amount", "currency", "gross_margin", "product", "quantity",
                      "channel"]  # fmt: skip
@@ -94,7 +94,7 @@ def write_data(n_customers: int, sim) -> None:
 
     def customers(lo, hi):
         return ((i, f"{i:032x}", now, now, 1, "person", f"B-{i:08d}", f"Bench {i}", "", False,
-                 "", "", "", "", "{}", "") for i in range(lo + 1, hi + 1))  # fmt: skip
+                 "", "", "", "", "{}", "", "") for i in range(lo + 1, hi + 1))  # fmt: skip
 
     def purchases(lo, hi):
         return ((f"{i + 1:032x}", now, now, int(owner[i]), "bench", str(i), stamps[i] + "+00:00",

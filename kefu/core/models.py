@@ -40,6 +40,28 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("audit events are append-only")
 
+    def redact(self, targets: dict[str, set[str]], scrub, *, actor_ids=(), label="[erased]") -> int:
+        """The one sanctioned edit of the trail, for erasure (kefu.customers.erasure): the entries
+        about `targets` ({object_type: {object_id, …}}) get `scrub(changes)` and `label` as
+        their object label; entries whose actor is one of `actor_ids` lose the actor's name.
+        Who acted, what action, and when stay. Returns how many entries changed."""
+        base_update = models.QuerySet.update  # past the append-only guard, for this edit only
+        changed = 0
+        for object_type, ids in targets.items():
+            ids = sorted(ids)
+            for start in range(0, len(ids), 500):
+                rows = self.filter(object_type=object_type, object_id__in=ids[start : start + 500])
+                for pk, changes, object_label in rows.values_list("pk", "changes", "object_label"):
+                    scrubbed = scrub(changes)
+                    if scrubbed != changes or object_label != label:
+                        base_update(
+                            self.model.objects.filter(pk=pk), changes=scrubbed, object_label=label
+                        )
+                        changed += 1
+        if actor_ids:
+            changed += base_update(self.filter(actor_id__in=list(actor_ids)), actor_label=label)
+        return changed
+
 
 class AuditEvent(models.Model):
     """Who changed what, when: one row per change, never edited or deleted."""

@@ -18,7 +18,7 @@ from ninja.responses import Status
 from kefu.api.pagination import PageNumberless
 from kefu.core.errors import ValidationFailed
 from kefu.core.permissions import require_perm
-from kefu.customers import exporting, importing, privacy, selectors, services
+from kefu.customers import erasure, exporting, importing, privacy, selectors, services
 from kefu.customers.contacts import mask_contact
 from kefu.customers.merging import merge_preview
 from kefu.customers.models import (
@@ -346,6 +346,29 @@ def customer_data_export(request, customer_id: int) -> HttpResponse:
     response = HttpResponse(export.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
+
+
+class ErasureIn(Schema):
+    reason: str = Field(description="Why: the request's reference. Audited.")
+    confirm: str = Field(description="The customer number (the id when there is none).")
+
+
+class ErasureOut(Schema):
+    customer_ids: list[int]
+    counts: dict[str, int]
+
+
+@router.post("/{customer_id}/erase", response=ErasureOut)
+def customer_erase(request, customer_id: int, payload: ErasureIn):
+    """Anonymise the customer (right to erasure): personal data removed, statistics kept, the
+    audit trail keeps that it happened. Administrators; irreversible; see docs/reliability.md."""
+    report = erasure.customer_erase(
+        actor=request.user,
+        customer=_customer(request, customer_id),
+        reason=payload.reason,
+        confirm=payload.confirm,
+    )
+    return {"customer_ids": report.customer_ids, "counts": report.counts}
 
 
 @router.get("/{customer_id}", response=CustomerOut)

@@ -24,7 +24,7 @@ from kefu.customers.models import (
     Purchase,
     Tag,
 )
-from kefu.customers.services import build_search_text, format_customer_number, reserve_customer_ids
+from kefu.customers.services import format_customer_number, reserve_customer_ids, search_columns
 
 SURNAMES = [
     ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
@@ -157,7 +157,7 @@ def load(*, scale: int, rng, stdout=None) -> None:
                 region=plan["region"],
                 language=plan.get("language", "zh-hans"),
                 organization_id=organization_id,
-                search_text=build_search_text(
+                **search_columns(
                     number=number,
                     name=plan["name"],
                     organization_name=org_names.get(organization_id, ""),

@@ -148,9 +148,9 @@ def _tag_ids(names: set[str]) -> dict[str, int]:
 def _organizations_by_name(names: set[str]) -> dict[str, int]:
     """Existing organisations with these names; missing ones are created (numbered)."""
     from kefu.customers.services import (
-        build_search_text,
         format_customer_number,
         reserve_customer_ids,
+        search_columns,
     )
 
     found = dict(
@@ -169,7 +169,7 @@ def _organizations_by_name(names: set[str]) -> dict[str, int]:
                 number=number,
                 kind=CustomerKind.ORGANIZATION,
                 name=name,
-                search_text=build_search_text(number=number, name=name),
+                **search_columns(number=number, name=name),
             )
         )
     Customer.objects.bulk_create(new)
@@ -199,9 +199,9 @@ def write_customer_batch(
 
 def _write_customers(parsed: list[ParsedCustomer]) -> BatchResult:
     from kefu.customers.services import (
-        build_search_text,
         format_customer_number,
         reserve_customer_ids,
+        search_columns,
     )
 
     result = BatchResult()
@@ -271,7 +271,7 @@ def _write_customers(parsed: list[ParsedCustomer]) -> BatchResult:
                 number=number,
                 organization_id=organization_id,
                 attributes=p.attributes,
-                search_text=build_search_text(
+                **search_columns(
                     number=number,
                     name=p.values["name"],
                     organization_name=org_names.get(organization_id, ""),
@@ -330,12 +330,14 @@ def _write_customers(parsed: list[ParsedCustomer]) -> BatchResult:
                 changed = True
         tag_links += [(customer.pk, tag_ids[t]) for t in p.tags]
         if changed:
-            customer.search_text = build_search_text(
+            columns = search_columns(
                 number=customer.number,
                 name=customer.name,
                 organization_name=org_names.get(customer.organization_id, ""),
                 contacts=[n for _k, n in have],
             )
+            customer.search_text = columns["search_text"]
+            customer.search_tokens = columns["search_tokens"]
             customer.updated_at = now
             to_update.append(customer)
         else:
@@ -346,7 +348,14 @@ def _write_customers(parsed: list[ParsedCustomer]) -> BatchResult:
     if to_update:
         Customer.objects.bulk_update(
             to_update,
-            [*SIMPLE_FIELDS, "organization", "attributes", "search_text", "updated_at"],
+            [
+                *SIMPLE_FIELDS,
+                "organization",
+                "attributes",
+                "search_text",
+                "search_tokens",
+                "updated_at",
+            ],
             batch_size=1000,
         )
         Customer.objects.filter(pk__in=[c.pk for c in to_update]).update(version=F("version") + 1)
@@ -364,7 +373,7 @@ def write_contact_batch(
     numbered_rows: Sequence[tuple[int, Mapping[str, Any]]], *, write: bool = True
 ) -> BatchResult:
     """Add contacts to customers named by number; an existing (kind, value) is unchanged."""
-    from kefu.customers.services import build_search_text
+    from kefu.customers.services import search_columns
 
     result = BatchResult(written=write)
     numbers = {_text(r.get("customer_number")) for _n, r in numbered_rows}
@@ -427,12 +436,14 @@ def write_contact_batch(
     if touched:
         refreshed = []
         for customer in Customer.objects.filter(pk__in=touched).select_related("organization"):
-            customer.search_text = build_search_text(
+            columns = search_columns(
                 number=customer.number,
                 name=customer.name,
                 organization_name=customer.organization.name if customer.organization else "",
                 contacts=[n for _k, n in have.get(customer.pk, ())],
             )
+            customer.search_text = columns["search_text"]
+            customer.search_tokens = columns["search_tokens"]
             refreshed.append(customer)
-        Customer.objects.bulk_update(refreshed, ["search_text"], batch_size=1000)
+        Customer.objects.bulk_update(refreshed, ["search_text", "search_tokens"], batch_size=1000)
     return result

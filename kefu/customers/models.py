@@ -107,6 +107,8 @@ class Customer(VersionedModel):
         editable=False,
     )
     search_text = models.TextField(_("search text"), blank=True, editable=False)
+    # n-grams of search_text (kefu.customers.search_index), indexed by FTS5 / GIN
+    search_tokens = models.TextField(_("search tokens"), blank=True, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 

@@ -49,12 +49,22 @@ class DataExport:
     counts: dict[str, int]
 
 
+# Rows about the staff's work, not about the customer: QA evaluations and staffing data
+# belong to the agents (and are their personal data, not the customer's).
+APPS_LEFT_OUT = {"quality", "workforce"}
+
+
 def _reverse_relations(model: type[models.Model]) -> list[models.ForeignObjectRel]:
-    """Foreign keys and one-to-ones from other rows that point at `model`'s rows."""
+    """Foreign keys and one-to-ones from other rows that point at `model`'s rows — hidden ones
+    (related_name="+", e.g. a survey response's or an inbound email's) included."""
     return [
         rel
-        for rel in model._meta.related_objects
-        if (rel.one_to_many or rel.one_to_one) and rel.related_model is not None
+        for rel in model._meta.get_fields(include_hidden=True)
+        if rel.auto_created
+        and not rel.concrete
+        and (rel.one_to_many or rel.one_to_one)
+        and rel.related_model is not None
+        and rel.related_model._meta.app_label not in APPS_LEFT_OUT
     ]
 
 

@@ -21,7 +21,7 @@ from kefu.core.errors import NotAllowed, ValidationFailed
 from kefu.core.models import AuditEvent
 from kefu.core.request_context import current_request_context
 from kefu.core.versioning import update_versioned
-from kefu.customers import credit
+from kefu.customers import credit, search_index
 from kefu.customers.attributes import AttributeDefinition, clean_attributes
 from kefu.customers.contacts import ContactValueError, normalize_contact, search_digits
 from kefu.customers.models import (
@@ -102,8 +102,18 @@ def build_search_text(
     return " ".join(p.strip().lower() for p in parts if p and p.strip())
 
 
+def search_columns(
+    *, number: str, name: str, organization_name: str = "", contacts: Iterable[str] = ()
+) -> dict[str, str]:
+    """`search_text` and its index tokens `search_tokens`, to set together on a customer."""
+    text = build_search_text(
+        number=number, name=name, organization_name=organization_name, contacts=contacts
+    )
+    return {"search_text": text, "search_tokens": search_index.search_tokens(text)}
+
+
 def customer_refresh_search_text(customer: Customer) -> str:
-    """Recompute and store `search_text` from the name, organisation and contacts."""
+    """Recompute and store `search_text` and its tokens from the name, organisation, contacts."""
     contacts = list(customer.contacts.values_list("normalized", flat=True))
     organization_name = (
         Customer.objects.filter(pk=customer.organization_id).values_list("name", flat=True).first()
@@ -116,9 +126,10 @@ def customer_refresh_search_text(customer: Customer) -> str:
         organization_name=organization_name or "",
         contacts=contacts,
     )
-    if text != customer.search_text:
-        Customer.objects.filter(pk=customer.pk).update(search_text=text)
-        customer.search_text = text
+    tokens = search_index.search_tokens(text)
+    if text != customer.search_text or tokens != customer.search_tokens:
+        Customer.objects.filter(pk=customer.pk).update(search_text=text, search_tokens=tokens)
+        customer.search_text, customer.search_tokens = text, tokens
     return text
 
 
@@ -210,18 +221,19 @@ def customer_create(
         user=user,
     )
     try:
-        customer.full_clean(exclude=["number", "search_text"])
+        customer.full_clean(exclude=["number", "search_text", "search_tokens"])
     except ValidationError as exc:
         raise _validation_failed(exc) from exc
     normalized_contacts = [
         _normalized(kind_, value, index) for index, (kind_, value) in enumerate(contacts)
     ]
-    customer.search_text = build_search_text(
+    columns = search_columns(
         number=customer.number,
         name=customer.name,
         organization_name=organization.name if organization else "",
         contacts=[n for _k, _v, n in normalized_contacts],
     )
+    customer.search_text, customer.search_tokens = columns["search_text"], columns["search_tokens"]
     customer.save(force_insert=True)
     seen_primary: set[str] = set()
     rows = []
@@ -658,6 +670,7 @@ __all__ = [
     "purchase_create",
     "purchase_delete",
     "purchase_update",
+    "search_columns",
     "tag_add",
     "tag_remove",
     "tags_set",

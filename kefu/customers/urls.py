@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/data-export/", views.customer_data_export, name="data-export"),
+    path("<int:customer_id>/erase/", views.customer_erase, name="erase"),
     path("<int:customer_id>/contacts/", views.contact_add, name="contact-add"),
     path(
         "<int:customer_id>/contacts/<int:contact_id>/remove/",

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError
 from kefu.core.permissions import require_perm
-from kefu.customers import exporting, privacy, selectors, services
+from kefu.customers import erasure, exporting, privacy, selectors, services
 from kefu.customers.forms import ContactForm, CreditRatingForm, CustomerForm, NoteForm
 from kefu.customers.models import (
     ContactPoint,
@@ -27,6 +28,25 @@ from kefu.reports.selectors import customer_churn_risk
 
 VIEW = "customers.view_customer"
 PAGE_SIZE = 50
+
+
+class SearchPaginator(Paginator):
+    """Counts at most `cap` + 1 rows: a broad search over a million customers shows
+    "More than 1,000 customers" instead of counting every match."""
+
+    def __init__(self, object_list, per_page, cap: int | None = None):
+        super().__init__(object_list, per_page)
+        self.cap = selectors.SEARCH_COUNT_CAP if cap is None else cap
+
+    @cached_property
+    def count(self) -> int:
+        return selectors.capped_count(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
 FILTER_KEYS = ("q", "tier", "tag", "kind")
 EDITABLE = ("kind", "name", "organization", "tier", "is_vip", "language", "region", "notes")
 
@@ -47,7 +67,8 @@ def customer_list(request):
     require_perm(request.user, VIEW)
     filters = _filters(request)
     customers = selectors.customer_list(actor=request.user, **filters)
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = SearchPaginator if filters["q"] else Paginator
+    page = paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
@@ -81,6 +102,42 @@ def customer_data_export(request, customer_id: int):
     response = HttpResponse(export.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
+
+
+def customer_erase(request, customer_id: int):
+    """Erase (anonymise) a customer on request: a form with the reason and the customer number
+    typed again (administrators; audited; irreversible)."""
+    require_perm(request.user, "customers.delete_customer")
+    customer = get_object_or_404(selectors.customer_list(actor=request.user), pk=customer_id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            report = erasure.customer_erase(
+                actor=request.user,
+                customer=customer,
+                reason=request.POST.get("reason", ""),
+                confirm=request.POST.get("confirm", ""),
+            )
+        except KefuError as exc:
+            errors = exc.fields or {"form": [exc.message]}
+        else:
+            messages.success(
+                request,
+                _("The customer's personal data was erased (%(rows)s records changed).")
+                % {"rows": sum(report.counts.values())},
+            )
+            return redirect("customers:detail", customer.pk)
+    return render(
+        request,
+        "customers/erase.html",
+        {
+            "customer": customer,
+            "confirmation": erasure.confirmation_text(customer),
+            "errors": errors,
+            "reason": request.POST.get("reason", ""),
+        },
+        status=422 if errors else 200,
+    )
 
 
 def customer_detail(request, customer_id: int):

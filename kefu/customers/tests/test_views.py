@@ -188,3 +188,16 @@ def test_export_view(browser):
     masked = browser("manager").get(reverse("customers:export"), {"format": "xlsx"})
     assert masked.status_code == 200
     assert browser("agent").get(reverse("customers:export")).status_code == 403
+
+
+def test_a_broad_search_shows_a_capped_count(browser, monkeypatch):
+    from kefu.customers import selectors
+
+    for name in ("张伟", "张伟明", "张伟华"):
+        make_customer(name)
+    make_customer("王芳")
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    html = browser().get(reverse("customers:list"), {"q": "张伟"}).content.decode()
+    assert "More than 2 customers" in html and "张伟华" in html and "王芳" not in html
+    html = browser().get(reverse("customers:list"), {"q": "伟明"}).content.decode()
+    assert "1 customer" in html and "More than" not in html
