@@ -157,6 +157,7 @@ WRITE_STATUS = {
     ("PATCH", "/api/v1/customers/{customer_id}"): (401, 422),
     ("DELETE", "/api/v1/customers/{customer_id}"): (401, 403),
     ("POST", "/api/v1/customers/{customer_id}/merge"): (401, 422),
+    ("POST", "/api/v1/customers/{customer_id}/erase"): (401, 422),
     ("POST", "/api/v1/customers/merges/{merge_id}/undo"): (401, 403),
     ("POST", "/api/v1/customers/{customer_id}/contacts"): (401, 422),
     ("DELETE", "/api/v1/customers/{customer_id}/contacts/{contact_id}"): (401, 403),

@@ -46,6 +46,7 @@ ACCESS = {
     "customers:contact-remove": NOBODY,
     "customers:note-add": SIGNED_IN,
     "customers:data-export": ADMIN,
+    "customers:erase": ADMIN,
     "customers:credit": LEADS,
     "customers:merge": LEADS,
     "customers:merge-detail": NOBODY,
