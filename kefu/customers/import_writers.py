@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core.bulk import insert_rows
 from kefu.customers.attributes import clean_attributes
 from kefu.customers.contacts import ContactValueError, normalize_contact
 from kefu.customers.models import ContactKind, ContactPoint, Customer, CustomerKind, Tier
@@ -344,7 +345,7 @@ def _write_customers(parsed: list[ParsedCustomer]) -> BatchResult:
             result.unchanged += 1
     result.updated = len(to_update)
 
-    Customer.objects.bulk_create(to_create, batch_size=1000)
+    insert_rows(Customer, to_create)  # ids reserved above: contacts below refer to them
     if to_update:
         Customer.objects.bulk_update(
             to_update,
@@ -359,12 +360,10 @@ def _write_customers(parsed: list[ParsedCustomer]) -> BatchResult:
             batch_size=1000,
         )
         Customer.objects.filter(pk__in=[c.pk for c in to_update]).update(version=F("version") + 1)
-    ContactPoint.objects.bulk_create(contacts, batch_size=1000)
+    insert_rows(ContactPoint, contacts)
     through = Customer.tags.through
-    through.objects.bulk_create(
-        [through(customer_id=c, tag_id=t) for c, t in tag_links],
-        batch_size=1000,
-        ignore_conflicts=True,
+    insert_rows(
+        through, [through(customer_id=c, tag_id=t) for c, t in tag_links], ignore_conflicts=True
     )
     return result
 
@@ -431,7 +430,7 @@ def write_contact_batch(
     primary_new = {(c.customer_id, c.kind) for c in new if c.is_primary}
     for customer_id, kind in primary_new:
         ContactPoint.objects.filter(customer_id=customer_id, kind=kind).update(is_primary=False)
-    ContactPoint.objects.bulk_create(new, batch_size=1000)
+    insert_rows(ContactPoint, new)
     touched = {c.customer_id for c in new}
     if touched:
         refreshed = []
