@@ -101,6 +101,15 @@ def empty_responses() -> pl.DataFrame:
 # --------------------------------------------------------------------------- per question
 
 
+def distribution(labels, observed: dict) -> list[tuple[str, int, float]]:
+    """(label, count, share) for each (key, label), shares of the labelled answers' total."""
+    total = sum(observed.get(key, 0) for key, _label in labels)
+    return [
+        (label, observed.get(key, 0), observed.get(key, 0) / total if total else 0.0)
+        for key, label in labels
+    ]
+
+
 def question_summaries(
     questions: Sequence[QuestionInfo],
     answers: pl.DataFrame,
@@ -202,11 +211,7 @@ def question_summaries(
         else:  # matrix: rows are summarised by the instrument blocks
             summary.n = respondents.get(question.id, 0)
             labels = []
-        total = sum(observed.get(key, 0) for key, _label in labels)
-        summary.distribution = [
-            (label, observed.get(key, 0), observed.get(key, 0) / total if total else 0.0)
-            for key, label in labels
-        ]
+        summary.distribution = distribution(labels, observed)
         summaries.append(summary)
     return summaries
 

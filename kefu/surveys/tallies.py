@@ -433,11 +433,7 @@ def _question_summaries(
             else:
                 summary.n = respondents.get(question.id, 0)
                 labels = []
-        total = sum(observed.get(key, 0) for key, _label in labels)
-        summary.distribution = [
-            (label, observed.get(key, 0), observed.get(key, 0) / total if total else 0.0)
-            for key, label in labels
-        ]
+        summary.distribution = analysis.distribution(labels, observed)
         summaries.append(summary)
     return summaries
 
