@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_analytics.py --quick          # 20,000 customers, < 1 min
     .venv/bin/python bench/bench_analytics.py                  # 1,000,000 customers, ~9 M purchases
+    .venv/bin/python bench/bench_analytics.py --reuse          # keep the database of a last run
     KEFU_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/kefu_analytics_bench \\
         .venv/bin/python bench/bench_analytics.py --quick      # the same on PostgreSQL
 
@@ -54,10 +55,11 @@ class Timer:
         return result
 
 
-def setup_django(scratch: Path) -> None:
+def setup_django(scratch: Path, *, keep: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
     if not os.environ.get("KEFU_DATABASE_URL"):
-        scratch.unlink(missing_ok=True)
+        if not keep:
+            scratch.unlink(missing_ok=True)
         os.environ["KEFU_DATABASE_URL"] = f"sqlite:///{scratch}"
     import django
 
@@ -124,6 +126,17 @@ def write_data(n_customers: int, sim) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def holds_data_set(n_customers: int, sim) -> bool:
+    """Whether the scratch database already holds the generated data set (same counts; the
+    simulation is seeded, so the same counts are the same rows)."""
+    from kefu.customers.models import Customer, Purchase
+
+    return (
+        Customer.objects.count() == n_customers
+        and Purchase.objects.count() == sim.transactions.height
+    )
 
 
 def core_compute(inputs, as_of, timer: Timer):
@@ -227,6 +240,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 customers")
     parser.add_argument("--customers", type=int, help="override the number of customers")
     parser.add_argument("--skip-db", action="store_true", help="compute on generated arrays only")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the scratch database when it already holds this data set (same size)",
+    )
     args = parser.parse_args()
     n = args.customers or (20_000 if args.quick else 1_000_000)
     timer = Timer()
@@ -254,13 +272,16 @@ def main() -> None:
         )
         vendor = "none (arrays)"
     else:
-        setup_django(ROOT / "var" / "bench-analytics.sqlite3")
+        setup_django(ROOT / "var" / "bench-analytics.sqlite3", keep=args.reuse)
         from django.db import connection
 
         from kefu.analytics import loaders
 
         vendor = connection.vendor
-        timer(f"write to {vendor}", lambda: write_data(n, simulated))
+        if args.reuse and holds_data_set(n, simulated):
+            print(f"  reusing the {vendor} database: it holds this data set")
+        else:
+            timer(f"write to {vendor}", lambda: write_data(n, simulated))
         inputs = timer(f"LOAD from {vendor} (loaders.value_inputs)", lambda: loaders.value_inputs(
             as_of=as_of))  # fmt: skip
         print(f"  loaded {inputs.counts}")

@@ -9,6 +9,7 @@ bulk computation").
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 from kefu.analytics.pipeline import ValueInputs
 from kefu.customers.models import Customer, Purchase
 from kefu.tickets.models import (
+    Channel,
     Compensation,
     CompensationState,
     Ticket,
@@ -35,9 +37,21 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _scan(column: str) -> str:
+    """`column` in the WHERE clause of a bulk read, kept from choosing an index. Bulk reads
+    take (nearly) every row, which a table scan reads in storage order; SQLite would otherwise
+    walk the index on the column and fetch the rows one by one, several times slower.
+    (PostgreSQL's planner weighs this itself.)"""
+    return f"+{column}" if connection.vendor == "sqlite" else column
+
+
 def _epoch_seconds(column: str) -> str:
     if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+        # date_part is double precision (EXTRACT is numeric, slower); whole seconds, floored
+        # like SQLite's strftime('%s').
+        return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
+    if sqlite3.sqlite_version_info >= (3, 38):
+        return f"unixepoch({column})"  # three times cheaper than strftime
     # Django turns %s into the driver's placeholder when params are given: escape it.
     return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
@@ -68,23 +82,124 @@ def fetch_columns(
     progress: ProgressCallback | None = None,
     label: str = "",
 ) -> list[np.ndarray]:
-    """Run `sql` and return one numpy array per selected column (nulls → NaN for floats)."""
+    """Run `sql` and return one numpy array per selected column (nulls → NaN for floats).
+
+    On PostgreSQL, when every column is numeric, the rows come through binary COPY and are
+    parsed by numpy (`_copy_columns`); otherwise they are fetched in chunks of Python rows."""
+    dtypes = [np.dtype(dtype) for dtype in dtypes]
+    if connection.vendor == "postgresql" and all(d.kind in "iuf" for d in dtypes):
+        return _copy_columns(sql, dtypes, params or [], progress, label)
+    return _row_columns(sql, dtypes, params or [], progress, label)
+
+
+def _row_columns(
+    sql: str, dtypes: list[np.dtype], params: list, progress: ProgressCallback | None, label: str
+) -> list[np.ndarray]:
+    """The portable path: rows fetched in chunks, each chunk read by numpy as records of one
+    structured type (five times faster than transposing the rows in Python first)."""
+    record = np.dtype([(f"c{index}", dtype) for index, dtype in enumerate(dtypes)])
     parts: list[list[np.ndarray]] = [[] for _ in dtypes]
-    for rows in _fetch_chunks(sql, params or [], progress, label):
-        columns = list(zip(*rows, strict=True))
-        for index, dtype in enumerate(dtypes):
-            # numpy turns None into NaN for float dtypes (nullable gross margin).
-            parts[index].append(np.asarray(columns[index], dtype=dtype))
+    for rows in _fetch_chunks(sql, params, progress, label):
+        # numpy turns None into NaN for float fields (nullable gross margin) and refuses it
+        # for integer fields.
+        records = np.fromiter(rows, dtype=record, count=len(rows))
+        for index in range(len(dtypes)):
+            parts[index].append(np.ascontiguousarray(records[f"c{index}"]))
     return [
         np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
         for chunks, dtype in zip(parts, dtypes, strict=True)
     ]
 
 
+# --- PostgreSQL: binary COPY straight into numpy ---------------------------------------------
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+COPY_CHUNK_BYTES = 32 * 1024 * 1024
+
+
+def _copy_parts(dtypes: list[np.dtype]) -> tuple[list[str], np.dtype]:
+    """The SELECT list that makes every column a non-null 8-byte value, and the numpy record
+    type of one row of binary COPY output: field count, then (length, value) per column."""
+    select, fields = [], [("fields", ">i2")]
+    for index, dtype in enumerate(dtypes):
+        column = f"q.c{index}"
+        if dtype.kind == "f":
+            # NULL is NaN, as on the row path.
+            select.append(f"COALESCE(CAST({column} AS DOUBLE PRECISION), 'NaN')")
+            fields += [(f"n{index}", ">i4"), (f"v{index}", ">f8")]
+        else:
+            select.append(f"CAST({column} AS BIGINT)")
+            fields += [(f"n{index}", ">i4"), (f"v{index}", ">i8")]
+    return select, np.dtype(fields)
+
+
+def _copy_columns(
+    sql: str, dtypes: list[np.dtype], params: list, progress: ProgressCallback | None, label: str
+) -> list[np.ndarray]:
+    """Run `sql` through `COPY (…) TO STDOUT (FORMAT BINARY)` and parse whole rows with one
+    numpy record type per chunk of bytes: no Python object per value. Every row of the wrapped
+    query has the same width, which the parser checks (a NULL integer is refused, as numpy
+    refuses it on the row path)."""
+    select, record = _copy_parts(dtypes)
+    aliases = ", ".join(f"c{index}" for index in range(len(dtypes)))
+    statement = (
+        f"COPY (SELECT {', '.join(select)} FROM ({sql}) AS q({aliases})) TO STDOUT (FORMAT BINARY)"
+    )
+    name = label or "COPY"
+    parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+
+    def parse(buffer: bytearray) -> None:
+        """Parse the whole rows at the start of `buffer` and drop them from it."""
+        rows = len(buffer) // record.itemsize
+        if not rows:
+            return
+        records = np.frombuffer(buffer, record, rows)
+        widths_ok = all((records[f"n{index}"] == 8).all() for index in range(len(dtypes)))
+        if not widths_ok or not (records["fields"] == len(dtypes)).all():
+            raise ValueError(f"{name}: a NULL or non-numeric value in a numeric column")
+        for index, dtype in enumerate(dtypes):
+            parts[index].append(records[f"v{index}"].astype(dtype))
+        del records  # releases the buffer export before the buffer shrinks
+        del buffer[: rows * record.itemsize]
+        if progress is not None:
+            progress(label, rows)
+
+    buffer = bytearray()
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement, params or None) as copy,
+    ):
+        for block in copy:
+            buffer += block
+            if len(buffer) >= COPY_CHUNK_BYTES:
+                _strip_copy_header(buffer, name)
+                parse(buffer)
+    _strip_copy_header(buffer, name)
+    parse(buffer)
+    if bytes(buffer) != b"\xff\xff":
+        raise ValueError(f"{name}: the binary COPY stream did not end with its trailer")
+    return [
+        np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+        for chunks, dtype in zip(parts, dtypes, strict=True)
+    ]
+
+
+def _strip_copy_header(buffer: bytearray, name: str) -> None:
+    """Drop the binary COPY header (signature, flags, extension area) if the buffer starts
+    with it; a buffer that starts with a row starts with its field count, never with "P"."""
+    if buffer[: len(_COPY_SIGNATURE)] != _COPY_SIGNATURE:
+        return
+    if len(buffer) < 19:
+        raise ValueError(f"{name}: truncated binary COPY header")
+    extension = int.from_bytes(buffer[15:19], "big")
+    del buffer[: 19 + extension]
+
+
 def customer_ids() -> np.ndarray:
     """Every customer that was not merged into another record, ascending."""
     table = _q(Customer._meta.db_table)
-    sql = f"SELECT {_q('id')} FROM {table} WHERE {_q('merged_into_id')} IS NULL ORDER BY 1"
+    sql = f"SELECT {_q('id')} FROM {table} WHERE {_scan(_q('merged_into_id'))} IS NULL ORDER BY 1"
     return fetch_columns(sql, [np.int64])[0]
 
 
@@ -95,7 +210,7 @@ def purchase_columns(*, until: dt.datetime, progress: ProgressCallback | None = 
     sql = (
         f"SELECT {_q('customer_id')}, {_epoch_seconds(_q('ordered_at'))}, "
         f"{_minor_units(_q('amount'))}, {_minor_units(_q('gross_margin'))} "
-        f"FROM {table} WHERE {_q('ordered_at')} < %s"
+        f"FROM {table} WHERE {_scan(_q('ordered_at'))} < %s"
     )
     return fetch_columns(
         sql,
@@ -108,21 +223,28 @@ def purchase_columns(*, until: dt.datetime, progress: ProgressCallback | None = 
 
 def ticket_columns(*, until: dt.datetime, progress: ProgressCallback | None = None):
     """(customer_id, channel, is complaint) of every ticket created before `until`, merged
-    tickets excluded (their work is counted on the ticket they were merged into)."""
+    tickets excluded (their work is counted on the ticket they were merged into). The channel
+    travels as its index in `Channel` (numeric columns take the fast path on PostgreSQL); a
+    value outside the choices counts as "other"."""
     table = _q(Ticket._meta.db_table)
+    channels = list(Channel.values)
+    codes = " ".join(f"WHEN %s THEN {index}" for index in range(len(channels)))
     sql = (
-        f"SELECT {_q('customer_id')}, {_q('channel')}, "
+        f"SELECT {_q('customer_id')}, "
+        f"CASE {_q('channel')} {codes} ELSE {channels.index(Channel.OTHER)} END, "
         f"CASE WHEN {_q('kind')} = %s THEN 1 ELSE 0 END "
-        f"FROM {table} WHERE {_q('merged_into_id')} IS NULL AND {_q('created_at')} < %s"
+        f"FROM {table} WHERE {_scan(_q('merged_into_id'))} IS NULL "
+        f"AND {_scan(_q('created_at'))} < %s"
     )
     customer, channel, complaint = fetch_columns(
         sql,
-        [np.int64, "<U10", np.int8],
-        [TicketKind.COMPLAINT.value, until],
+        [np.int64, np.int8, np.int8],
+        [*channels, TicketKind.COMPLAINT.value, until],
         progress=progress,
         label="tickets",
     )
-    return customer, channel, complaint.astype(bool)
+    names = np.array(channels, dtype="<U10")
+    return customer, names[channel], complaint.astype(bool)
 
 
 def compensation_columns(*, until: dt.datetime):
