@@ -175,10 +175,13 @@ def core_compute(inputs, as_of, timer: Timer):
 
 
 def cdnow_comparison() -> None:
-    from kefu.analytics.pipeline import single_threaded_blas
+    from kefu.analytics.threads import single_threaded_blas
 
     print("\nCDNOW (2,357 customers, weeks 1–39), CPU time per fit, mean of 20:")
-    for label, limit in (("default OpenBLAS threads", False), ("one BLAS thread", True)):
+    for label, limit in (
+        ("the caller's BLAS threads (the fit limits them itself)", False),
+        ("one BLAS thread throughout", True),
+    ):
         print(f" {label}:")
         if limit:
             with single_threaded_blas():
@@ -286,7 +289,7 @@ def main() -> None:
             as_of=as_of))  # fmt: skip
         print(f"  loaded {inputs.counts}")
     sim = simulated = None  # free the generated log before computing
-    from kefu.analytics.pipeline import single_threaded_blas
+    from kefu.analytics.threads import single_threaded_blas
 
     start = time.perf_counter()
     with single_threaded_blas():

@@ -10,6 +10,8 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
+from kefu.analytics.threads import single_threaded_blas
+
 
 def _(message: str) -> str:
     return message
@@ -212,11 +214,12 @@ def _maximise(likelihood: _BgNbdLikelihood, start: np.ndarray) -> np.ndarray:
         value, gradient = likelihood.value_and_gradient(*params)
         return -value / scale, -gradient * params / scale
 
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
-    )
+    with single_threaded_blas():
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
+        )
     return np.exp(result.x)

@@ -10,6 +10,8 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
+from kefu.analytics.threads import single_threaded_blas
+
 
 def _(message: str) -> str:
     return message
@@ -115,13 +117,14 @@ def fit_gamma_gamma(
         return -row_ll.sum() / count, -gradient / count
 
     start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-6)])
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-10},
-    )
+    with single_threaded_blas():
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-10},
+        )
     p, q, v = (float(value) for value in np.exp(result.x))
     log_likelihood = float(gamma_gamma_log_likelihood((p, q, v), x, m).sum())
     return GammaGammaModel(p=p, q=q, v=v, log_likelihood=log_likelihood, n_customers=int(x.size))

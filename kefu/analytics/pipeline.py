@@ -22,6 +22,7 @@ from kefu.analytics.lifetime_value import customer_lifetime_value
 from kefu.analytics.pareto import pareto
 from kefu.analytics.profitability import customer_profitability, flag_profit_groups
 from kefu.analytics.rfm import rfm_scores, rfm_segments
+from kefu.analytics.threads import single_threaded_blas
 from kefu.analytics.tiers import DEFAULT_TIER_CUTOFFS, abcd_tiers
 from kefu.analytics.transactions import summarize_transactions
 
@@ -162,18 +163,6 @@ def _fit_models(summary: pl.DataFrame, params: ValueParameters, warnings: list[s
             "n_customers": gg.n_customers,
         }
     return bgnbd, gg, fitted
-
-
-def single_threaded_blas():
-    """Limit OpenBLAS to one thread: the optimisers' tiny BLAS calls (4 parameters) otherwise
-    spin up the thread pool on every step — 15× slower on a busy 2-core machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def compute_customer_value(inputs: ValueInputs, params: ValueParameters) -> ValueResult:

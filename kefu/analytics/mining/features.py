@@ -9,6 +9,7 @@ the following horizon give an honest time-based split.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,13 +77,15 @@ def _index(customer_ids: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np
         return np.zeros(owners.size, np.int64), np.zeros(owners.size, bool)
     low, high = int(customer_ids[0]), int(customer_ids[-1])
     if high - low < 4 * n + 1024:
-        table = np.full(high - low + 1, -1, dtype=np.int64)
-        table[customer_ids - low] = np.arange(n, dtype=np.int64)
-        inside = (owners >= low) & (owners <= high)
-        position = np.full(owners.size, -1, dtype=np.int64)
-        position[inside] = table[owners[inside] - low]
+        # slot 0 and the last slot (-1) catch the owners below and above the customer ids
+        table = np.full(high - low + 3, -1, dtype=np.int64)
+        table[customer_ids - (low - 1)] = np.arange(n, dtype=np.int64)
+        slot = owners - (low - 1)
+        np.clip(slot, 0, high - low + 2, out=slot)
+        position = table[slot]
         known = position >= 0
-        return np.where(known, position, 0), known
+        np.maximum(position, 0, out=position)
+        return position, known
     position = np.searchsorted(customer_ids, owners)
     position = np.clip(position, 0, n - 1)
     return position, customer_ids[position] == owners
@@ -90,7 +93,11 @@ def _index(customer_ids: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np
 
 def _per_customer(n: int, position: np.ndarray, mask: np.ndarray, weights=None) -> np.ndarray:
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[mask]
-    return np.bincount(position[mask], weights=w, minlength=n).astype(np.float64)
+    return np.bincount(position[mask], weights=w, minlength=n).astype(np.float64, copy=False)
+
+
+def _count(n: int, position: np.ndarray) -> np.ndarray:
+    return np.bincount(position, minlength=n).astype(np.float64)
 
 
 def _mean_per_customer(n: int, position: np.ndarray, mask: np.ndarray, values) -> np.ndarray:
@@ -130,22 +137,26 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
     window = window_days * DAY
     year = 365 * DAY
 
-    # --- purchases
+    # --- purchases: the ones before the cut-off are selected once, then summed by window
     pos, known = _index(ids, events.purchase_customer)
     seconds = np.asarray(events.purchase_seconds, dtype=np.int64)
     amount = np.asarray(events.purchase_amount, dtype=np.float64)
     before = known & (seconds < cutoff)
-    count = _per_customer(n, pos, before)
-    recent = before & (seconds >= cutoff - window)
-    previous = before & (seconds < cutoff - window) & (seconds >= cutoff - 2 * window)
-    frequency_recent = _per_customer(n, pos, recent)
-    monetary_recent = _per_customer(n, pos, recent, amount)
-    monetary_previous = _per_customer(n, pos, previous, amount)
-    spend = _per_customer(n, pos, before, amount)
+    if not before.all():
+        pos, seconds, amount = pos[before], seconds[before], amount[before]
+    age = cutoff - seconds  # seconds before the cut-off, ≥ 1
+    count = _count(n, pos)
+    recent = age <= window
+    previous = (age > window) & (age <= 2 * window)
+    recent_pos = pos[recent]
+    frequency_recent = _count(n, recent_pos)
+    monetary_recent = np.bincount(recent_pos, weights=amount[recent], minlength=n)
+    monetary_previous = np.bincount(pos[previous], weights=amount[previous], minlength=n)
+    spend = np.bincount(pos, weights=amount, minlength=n)
     last = np.full(n, np.iinfo(np.int64).min)
     first = np.full(n, np.iinfo(np.int64).max)
-    np.maximum.at(last, pos[before], seconds[before])
-    np.minimum.at(first, pos[before], seconds[before])
+    np.maximum.at(last, pos, seconds)
+    np.minimum.at(first, pos, seconds)
 
     seen = first.astype(np.float64)
     if first_seen is not None:
@@ -154,15 +165,19 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
     has_purchase = count > 0
     recency_days = np.where(has_purchase, (cutoff - last) / DAY, tenure_days)
 
-    prob_alive = _prob_alive(pos[before], seconds[before], n, cutoff, has_purchase, first, last)
+    # BG/NBD (the weeks bitmap and the fit: half of the time) runs on a second thread while
+    # this one sums the service history; numpy and the fit's vector work release the GIL.
+    helper = ThreadPoolExecutor(1)
+    prob_alive_future = helper.submit(_prob_alive, pos, age, n, cutoff, has_purchase, first, last)
 
-    # --- service history in the last year
+    # --- service history in the last year (selected once)
     tpos, tknown = _index(ids, events.ticket_customer)
     tsec = np.asarray(events.ticket_seconds, dtype=np.int64)
     in_year = tknown & (tsec < cutoff) & (tsec >= cutoff - year)
-    complaint = np.asarray(events.ticket_is_complaint, dtype=bool)
-    repeat = np.asarray(events.ticket_is_repeat, dtype=bool)
-    breached = np.asarray(events.ticket_sla_breached, dtype=bool)
+    tpos = tpos[in_year]
+    complaint = np.asarray(events.ticket_is_complaint, dtype=bool)[in_year]
+    repeat = np.asarray(events.ticket_is_repeat, dtype=bool)[in_year]
+    breached = np.asarray(events.ticket_sla_breached, dtype=bool)[in_year]
     cpos, cknown = _index(ids, events.compensation_customer)
     csec = np.asarray(events.compensation_seconds, dtype=np.int64)
     comp_year = cknown & (csec < cutoff) & (csec >= cutoff - year)
@@ -182,6 +197,8 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
         for name, rank in TIER_RANK.items():
             tier_rank[tier_values == name] = rank
 
+    prob_alive = prob_alive_future.result()
+    helper.shutdown()
     with np.errstate(invalid="ignore", divide="ignore"):
         trend = (monetary_recent - monetary_previous) / (monetary_recent + monetary_previous + 1.0)
         average_order = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
@@ -195,10 +212,10 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
             "monetary_trend": trend,
             "average_order_value": average_order,
             "prob_alive": prob_alive,
-            "tickets_365d": _per_customer(n, tpos, in_year),
-            "complaints_365d": _per_customer(n, tpos, in_year & complaint),
-            "repeat_complaints_365d": _per_customer(n, tpos, in_year & complaint & repeat),
-            "sla_breaches_365d": _per_customer(n, tpos, in_year & breached),
+            "tickets_365d": _count(n, tpos),
+            "complaints_365d": _count(n, tpos[complaint]),
+            "repeat_complaints_365d": _count(n, tpos[complaint & repeat]),
+            "sla_breaches_365d": _count(n, tpos[breached]),
             "compensation_365d": _per_customer(n, cpos, comp_year, events.compensation_amount),
             "csat_mean": np.where(np.isnan(csat_mean), csat_fill, csat_mean),
             "nps_mean": np.where(np.isnan(nps_mean), nps_fill, nps_mean),
@@ -212,7 +229,7 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
 
 def _prob_alive(
     position: np.ndarray,
-    seconds: np.ndarray,
+    age: np.ndarray,
     n: int,
     cutoff: int,
     has_purchase: np.ndarray,
@@ -220,12 +237,13 @@ def _prob_alive(
     last: np.ndarray,
 ) -> np.ndarray:
     """BG/NBD P(alive) per customer from weekly buckets (0 purchases → NaN replaced by 0).
+    `position`/`age`: the purchases before the cut-off (customer row, seconds before it);
     `first`/`last`: each customer's first and last purchase second before the cut-off."""
     result = np.zeros(n)
     if not np.any(has_purchase):
         return result
     c = np.flatnonzero(has_purchase)
-    week = (cutoff - seconds) // WEEK  # weeks before the cut-off, ≥ 0
+    week = age // WEEK  # weeks before the cut-off, ≥ 0
     first_age = ((cutoff - first[c]) // WEEK).astype(np.float64)
     last_age = ((cutoff - last[c]) // WEEK).astype(np.float64)
     x = _distinct_weeks(position, week, n)[c] - 1.0
@@ -245,7 +263,8 @@ def _distinct_weeks(position: np.ndarray, week: np.ndarray, n: int) -> np.ndarra
     if position.size == 0:
         return np.zeros(n)
     span = int(week.max()) + 1
-    key = position.astype(np.int64) * span + week
+    key = position * span
+    key += week
     if n * span <= 256 * 2**20:
         seen = np.zeros(n * span, dtype=bool)
         seen[key] = True

@@ -35,11 +35,16 @@ def run_churn_pipeline(
     seed: int = 0,
     max_iter: int = 120,
     threads: int | None = 1,
+    score_threads: int | None = None,
 ) -> ChurnRun:
     """Train on features at as_of − 2·horizon with churn = no purchase in the next horizon,
     evaluate the same way one horizon later (held out in time), then score features at
     `as_of`. Only customers with at least one purchase before a cut-off are in its population.
-    Revenue at risk = probability × spend in the last 90 days × 4 (annual run rate)."""
+    Revenue at risk = probability × spend in the last 90 days × 4 (annual run rate).
+
+    `threads` caps the OpenMP/BLAS threads of the features and the training; `score_threads`
+    the Python threads that walk the trees for the scores (None = every core: they do not
+    spin on a busy machine as OpenMP threads do)."""
     ids = np.asarray(customer_ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
@@ -75,7 +80,7 @@ def run_churn_pipeline(
     current = churn_features(ids, events, cutoff=as_of, first_seen=seen, tiers=tier)
     current = current.filter(pl.col("purchases_before") > 0)
     probability, factor_index, effect = contributing_factors(
-        model, _design(current), threads=threads
+        model, _design(current), threads=score_threads
     )
     names = np.asarray(FEATURES, dtype=object)
     columns = {

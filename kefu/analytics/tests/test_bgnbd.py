@@ -165,3 +165,34 @@ def test_expected_purchases_new_matches_simulation() -> None:
 def test_fit_rejects_inconsistent_input() -> None:
     with pytest.raises(ValueError, match="recency"):
         fit_bgnbd([1], [5.0], [3.0])
+
+
+def test_fits_run_their_optimiser_on_one_blas_thread(monkeypatch) -> None:
+    """L-BFGS-B's tiny steps are many times slower when OpenBLAS's thread pool wakes for each;
+    the fits limit BLAS to one thread themselves, whatever the caller's setting."""
+    from threadpoolctl import threadpool_info
+
+    from kefu.analytics import bgnbd, fit_gamma_gamma, gamma_gamma
+
+    if not any(lib["user_api"] == "blas" for lib in threadpool_info()):
+        pytest.fail("numpy/scipy should load a BLAS library that threadpoolctl can see")
+    seen: list[int] = []
+
+    def recording(minimize):
+        def wrapper(*args, **kwargs):
+            seen.append(
+                max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+            )
+            return minimize(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(bgnbd, "minimize", recording(bgnbd.minimize))
+    monkeypatch.setattr(gamma_gamma, "minimize", recording(gamma_gamma.minimize))
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 5, 300).astype(float)
+    T = np.full(300, 40.0)
+    t_x = np.where(x > 0, rng.uniform(1, 40, 300), 0.0)
+    fit_bgnbd(x, t_x, T)
+    fit_gamma_gamma(x, rng.gamma(6, 2.5, 300), force=True)
+    assert seen == [1, 1]
