@@ -7,7 +7,7 @@ import datetime as dt
 
 import numpy as np
 
-from kefu.analytics.loaders import _epoch_seconds, _q, fetch_columns
+from kefu.analytics.loaders import _epoch_seconds, _q, _scan, fetch_columns
 from kefu.analytics.mining import EventLog
 from kefu.customers.models import Customer, Purchase
 from kefu.surveys.models import Answer, Question, Response
@@ -18,7 +18,7 @@ def customer_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(id, created epoch seconds, tier) of customers that were not merged, by id."""
     sql = (
         f"SELECT {_q('id')}, {_epoch_seconds(_q('created_at'))}, {_q('tier')} "
-        f"FROM {_q(Customer._meta.db_table)} WHERE {_q('merged_into_id')} IS NULL ORDER BY 1"
+        f"FROM {_q(Customer._meta.db_table)} WHERE {_scan(_q('merged_into_id'))} IS NULL ORDER BY 1"
     )
     ids, created, tier = fetch_columns(sql, [np.int64, np.int64, object])
     return ids, created, tier
@@ -30,7 +30,8 @@ def event_log(*, until: dt.datetime) -> tuple[EventLog, dict[str, np.ndarray]]:
     purchase = _q(Purchase._meta.db_table)
     p_customer, p_seconds, p_amount = fetch_columns(
         f"SELECT {_q('customer_id')}, {_epoch_seconds(_q('ordered_at'))}, "
-        f"CAST({_q('amount')} AS DOUBLE PRECISION) FROM {purchase} WHERE {_q('ordered_at')} < %s",
+        f"CAST({_q('amount')} AS DOUBLE PRECISION) FROM {purchase} "
+        f"WHERE {_scan(_q('ordered_at'))} < %s",
         [np.int64, np.int64, np.float64],
         [until],
     )
@@ -48,7 +49,8 @@ def event_log(*, until: dt.datetime) -> tuple[EventLog, dict[str, np.ndarray]]:
         f"CASE WHEN t.{_q('is_repeat')} THEN 1 ELSE 0 END, {breach}, t.{_q('channel')}, {reason} "
         f"FROM {ticket} t LEFT JOIN {category} c ON c.{_q('id')} = t.{_q('category_id')} "
         f"LEFT JOIN {category} parent ON parent.{_q('id')} = c.{_q('parent_id')} "
-        f"WHERE t.{_q('merged_into_id')} IS NULL AND t.{_q('created_at')} < %s",
+        f"WHERE {_scan('t.' + _q('merged_into_id'))} IS NULL "
+        f"AND {_scan('t.' + _q('created_at'))} < %s",
         [np.int64, np.int64, np.int8, np.int8, np.int8, object, object],
         [TicketKind.COMPLAINT.value, until, until, until],
     )
