@@ -24,6 +24,7 @@ from kefu.knowledge.models import (
     Synonym,
     Term,
     Visibility,
+    split_words,
 )
 
 MAX_QUERY_TERMS = 32
@@ -31,6 +32,14 @@ MAX_QUERY_TERMS = 32
 # in more articles are cut there: the ranking of the first pages is unchanged in practice, and
 # the count of matches becomes a lower bound (SearchResult.total_exact is False).
 CANDIDATES_PER_TERM = 1000
+# ... and all of a search's words together at most about this many (ticket suggestions look up
+# ten words, prefix searches up to twenty completions): shared out from the rarest word up, so
+# a short list is read whole and the long ones split what remains — never fewer than the page.
+POSTINGS_PER_SEARCH = 4000
+# When lists were cut and the query has several words, the best candidates of the cut reading
+# are scored again from all their postings of the query's words (an article found through a
+# rare word gets its due for the common ones) and re-ranked: this many, or the page if longer.
+RESCORED_CANDIDATES = 50
 TF_CAP = 32767
 
 
@@ -71,6 +80,15 @@ class SearchResult:
 
 def _stats_row() -> IndexStats:
     return IndexStats.objects.get_or_create(pk=1)[0]
+
+
+def _index_totals() -> tuple[int, int]:
+    """(documents, summed weighted length) of the index: one plain SELECT (a search's read)."""
+    table = connection.ops.quote_name(IndexStats._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT doc_count, total_length FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def index_articles(articles: Sequence[Article]) -> None:
@@ -220,7 +238,10 @@ def rebuild_index(batch_size: int = 2000) -> int:
 
 def synonym_groups() -> list[list[str]]:
     """Every synonym group as a list of words (one query); teaches the tokenizer the words."""
-    groups = [s.word_list for s in Synonym.objects.all()]
+    table = connection.ops.quote_name(Synonym._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT words FROM {table} ORDER BY id")
+        groups = [split_words(words) for (words,) in cursor.fetchall()]
     text.add_words(w for group in groups for w in group)
     return groups
 
@@ -301,7 +322,8 @@ def search(
     typo tolerance.
 
     The scoring runs inside the database (one grouped query: only the page of results comes
-    back), with ties broken by article id, so SQLite and PostgreSQL give the same order."""
+    back — or, when long lists were cut, the best 50 candidates, scored again exactly), with
+    ties broken by article id, so SQLite and PostgreSQL give the same order."""
     result = SearchResult(query=query)
     weighted = weighted_terms(
         query,
@@ -314,21 +336,21 @@ def search(
     present = list(weights)
     if not present:
         return result
-    stats = _stats_row()
-    if stats.doc_count <= 0:
+    doc_count, total_length = _index_totals()
+    if doc_count <= 0:
         return result
-    avg_length = stats.total_length / stats.doc_count
+    avg_length = total_length / doc_count
     if keep_rarest and len(present) > keep_rarest:
         # long texts (ticket suggestions): the rarest words carry the meaning
         present = sorted(present, key=lambda t: (doc_freq[t], t))[:keep_rarest]
     result.terms = present
-    long_lists = [t for t in present if doc_freq[t] > CANDIDATES_PER_TERM]
-    result.total_exact = not long_lists
+    caps = read_caps(present, doc_freq, page_end=offset + limit)
+    result.total_exact = not caps
     ranked, result.total = _rank_in_database(
         present,
-        long_lists,
+        caps,
         weights,
-        {t: text.idf(doc_freq[t], stats.doc_count) for t in present},
+        {t: float(text.idf(doc_freq[t], doc_count)) for t in present},
         avg_length=avg_length,
         scope=scope,
         exclude_ids=list(exclude_ids),
@@ -356,9 +378,27 @@ def search(
     return result
 
 
+def read_caps(terms: Sequence[str], doc_freq: dict[str, int], *, page_end: int) -> dict[str, int]:
+    """term → how many of its best postings a search reads, for the words whose lists are cut.
+
+    Each word gets at most CANDIDATES_PER_TERM, all of them together about POSTINGS_PER_SEARCH:
+    from the rarest word up, a word whose list fits its share of what is left is read whole,
+    a longer one gets the share (but at least the page, so a one-word search's first page is
+    exact)."""
+    caps: dict[str, int] = {}
+    remaining, left = POSTINGS_PER_SEARCH, len(terms)
+    for term in sorted(terms, key=lambda t: (doc_freq[t], t)):
+        share = min(CANDIDATES_PER_TERM, max(page_end, remaining // left))
+        if doc_freq[term] > share:
+            caps[term] = share
+        remaining -= min(doc_freq[term], share)
+        left -= 1
+    return caps
+
+
 def _rank_in_database(
     terms: list[str],
-    long_lists: list[str],
+    caps: dict[str, int],
     weights: dict[str, tuple[str, float]],
     term_idf: dict[str, float],
     *,
@@ -372,28 +412,23 @@ def _rank_in_database(
     """([(article id, score)] of the page, number of matching articles): BM25F per posting
     (kefu.knowledge.text.bm25f, written in SQL), the best stand-in per typed word, summed.
 
-    Postings read: every posting of a short list, the CANDIDATES_PER_TERM best (by impact) of a
-    long one — so the work is bounded whatever the size of the index (impact-ordered early
-    termination, Anh & Moffat 2006); an article outside a long list's best part gets nothing
-    for that word."""
+    One branch per term, each an index range read with the term's slot (typed word) and
+    weight × idf as constants. Postings read: every posting of a short list, the best `caps[t]`
+    (by impact, see read_caps) of a long one — so the work is bounded whatever the size of the
+    index (impact-ordered early termination, Anh & Moffat 2006); an article outside a long
+    list's best part gets nothing for that word — unless it is among the candidates that
+    `_rescore` scores again from all their postings."""
     if category_ids is not None and not category_ids:
         return [], 0
     slots = {slot: i for i, slot in enumerate(dict.fromkeys(weights[t][0] for t in terms))}
-    params: list = []
-    slot_case, weight_case = ["CASE p.term"], ["CASE p.term"]
-    for term in terms:
-        slot_case.append("WHEN %s THEN %s")
-        params += [term, slots[weights[term][0]]]
-    slot_case.append("END")
-    for term in terms:
-        weight_case.append("WHEN %s THEN %s")
-        params += [term, float(weights[term][1] * term_idf[term])]
-    weight_case.append("END")
-    tf = "(%s * p.tf_title + p.tf_body)"
-    dl = "(%s * p.title_length + p.body_length)"
-    score = f"{' '.join(weight_case)} * {tf} * %s / ({tf} + %s * (%s + %s * {dl} / %s))"
+    # Every constant typed as a double on PostgreSQL, which would otherwise read 3.0 as NUMERIC
+    # and do the whole sum in (slow) decimal arithmetic; SQLite binds Python floats as REAL.
+    f = "CAST(%s AS DOUBLE PRECISION)" if connection.vendor == "postgresql" else "%s"
+    tf = f"({f} * c.tf_title + c.tf_body)"
+    dl = f"({f} * c.title_length + c.body_length)"
+    score = f"{f} * {tf} * {f} / ({tf} + {f} * ({f} + {f} * {dl} / {f}))"
     w = float(text.TITLE_WEIGHT)
-    params += [w, text.K1 + 1.0, w, text.K1, 1.0 - text.B, text.B, w, float(avg_length)]
+    score_params = [w, text.K1 + 1.0, w, text.K1, 1.0 - text.B, text.B, w, float(avg_length)]
     filters, filter_params = _scope_clauses(scope)
     if exclude_ids:
         filters += f" AND c.article_id NOT IN ({', '.join(['%s'] * len(exclude_ids))})"
@@ -405,38 +440,51 @@ def _rank_in_database(
             f"({', '.join(['%s'] * len(category_ids))}))"
         )
         filter_params += category_ids
-    columns = "c.term, c.article_id, c.tf_title, c.tf_body, c.title_length, c.body_length"
     table = _posting_table()
-    branches = []
-    short = [t for t in terms if t not in long_lists]
-    if short:
-        branches.append(
-            f"SELECT {columns} FROM {table} c WHERE c.term IN "
-            f"({', '.join(['%s'] * len(short))}){filters}"
+    branches, params = [], []
+    for term in terms:
+        slot = slots[weights[term][0]]
+        select = (
+            f"SELECT c.article_id AS article_id, {slot} AS slot, {score} AS s"
+            f" FROM {table} c WHERE c.term = %s{filters}"
         )
-        params += [*short, *filter_params]
-    for term in long_lists:
-        branches.append(
-            f"SELECT * FROM (SELECT {columns} FROM {table} c WHERE c.term = %s{filters}"
-            f" ORDER BY c.impact DESC, c.article_id LIMIT {CANDIDATES_PER_TERM})"
-            f" best_{len(branches)}"
+        branch_params = [
+            float(weights[term][1] * term_idf[term]),
+            *score_params,
+            term,
+            *filter_params,
+        ]
+        if term in caps:
+            cap = caps[term]
+            select = (
+                f"SELECT * FROM ({select} ORDER BY c.impact DESC, c.article_id"
+                f" LIMIT {int(cap)}) best_{len(branches)}"
+            )
+        branches.append(select)
+        params += branch_params
+    union = " UNION ALL ".join(branches)
+    if len(slots) == len(terms):
+        # one term per typed word (no synonyms, completions or corrections): no best-of step
+        per_slot = union
+    else:
+        per_slot = (
+            f"SELECT article_id, slot, MAX(s) AS s FROM ({union}) scored GROUP BY article_id, slot"
         )
-        params += [term, *filter_params]
     rounded = (
-        "ROUND(CAST(SUM(best) AS NUMERIC), 9)"
+        "ROUND(CAST(SUM(s) AS NUMERIC), 9)"
         if connection.vendor == "postgresql"
-        else "ROUND(SUM(best), 9)"
+        else "ROUND(SUM(s), 9)"
     )
     sql = (
-        f"SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total FROM ("
-        f" SELECT article_id, slot, MAX(s) AS best FROM ("
-        f"  SELECT p.article_id AS article_id, {' '.join(slot_case)} AS slot, {score} AS s"
-        f"  FROM ({' UNION ALL '.join(branches)}) p"
-        f" ) scored GROUP BY article_id, slot"
-        f") best_per_slot GROUP BY article_id ORDER BY {rounded} DESC, article_id"
+        f"SELECT article_id, SUM(s) AS score, COUNT(*) OVER () AS total FROM ({per_slot})"
+        f" best_per_slot GROUP BY article_id ORDER BY {rounded} DESC, article_id"
         f" LIMIT %s OFFSET %s"
     )
-    params += [limit, offset]
+    # One typed word: a cut list's best postings are its best articles, the page is exact
+    # already. Several: rescore the best candidates.
+    rescore = caps and len(slots) > 1 and RESCORED_CANDIDATES
+    window = max(RESCORED_CANDIDATES, offset + limit) if rescore else 0
+    params += [window, 0] if window else [limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -447,7 +495,52 @@ def _rank_in_database(
                 first = cursor.fetchone()
             return [], int(first[2]) if first else 0
         return [], 0
-    return [(int(pk), float(score)) for pk, score, _total in rows], int(rows[0][2])
+    total = int(rows[0][2])
+    if window:
+        ranked = _rescore(
+            [int(pk) for pk, _s, _t in rows], terms, slots, weights, term_idf, avg_length
+        )
+        return ranked[offset : offset + limit], total
+    return [(int(pk), float(score)) for pk, score, _total in rows], total
+
+
+def _rescore(
+    ids: list[int],
+    terms: list[str],
+    slots: dict[str, int],
+    weights: dict[str, tuple[str, float]],
+    term_idf: dict[str, float],
+    avg_length: float,
+) -> list[tuple[int, float]]:
+    """The exact scores of the candidates a cut search found (every posting of theirs for the
+    query's words, read by article: an article found through a rare word also gets its due for
+    the common words whose lists were cut), best first, ties by id — text.bm25f in numpy."""
+    table = _posting_table()
+    # by article: SQLite would otherwise walk the (long) lists by term; "+" disables that index
+    term_column = "c.term" if connection.vendor == "postgresql" else "+c.term"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.article_id, c.term, c.tf_title, c.tf_body, c.title_length, c.body_length"
+            f" FROM {table} c WHERE c.article_id IN ({', '.join(['%s'] * len(ids))})"
+            f" AND {term_column} IN ({', '.join(['%s'] * len(terms))})",
+            [*ids, *terms],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    columns = np.array([row[2:] for row in rows], dtype=float).T
+    factor = np.array([weights[row[1]][1] * term_idf[row[1]] for row in rows])
+    scores = text.bm25f(columns[0], columns[1], columns[2], columns[3], factor, avg_length)
+    best: dict[tuple[int, int], float] = {}
+    for (pk, term, *_cols), value in zip(rows, scores.tolist(), strict=True):
+        key = (pk, slots[weights[term][0]])
+        if value > best.get(key, -1.0):
+            best[key] = value
+    totals: dict[int, float] = dict.fromkeys(ids, 0.0)
+    for (pk, _slot), value in best.items():
+        totals[pk] += value
+    pks = np.array(list(totals), dtype=np.int64)
+    return text.rank(np.array(list(totals.values())), pks, len(pks))
 
 
 def _posting_table() -> str:

@@ -59,12 +59,18 @@ class VocabularyDelta:
 def lookup(terms: Iterable[str], public_only: bool) -> dict[str, int]:
     """term → document frequency (every article) for those of `terms` the index holds (in a
     published public article when `public_only`)."""
+    terms = list(terms)
+    if not terms:
+        return {}
+    table = connection.ops.quote_name(Term._meta.db_table)
     column = _count_column(public_only)
-    return dict(
-        Term.objects.filter(term__in=list(terms), **{f"{column}__gt": 0}).values_list(
-            "term", "doc_count"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term, doc_count FROM {table} WHERE term IN ({', '.join(['%s'] * len(terms))})"
+            f" AND {column} > 0",
+            terms,
         )
-    )
+        return {term: int(n) for term, n in cursor.fetchall()}
 
 
 def completions(prefixes: Sequence[str], public_only: bool, *, exclude: str = "") -> dict[str, int]:
@@ -83,7 +89,13 @@ def completions(prefixes: Sequence[str], public_only: bool, *, exclude: str = ""
     params = [x for p in prefixes for x in (p, p + "\U0010ffff")]
     if len(prefixes) == 1:
         head, source, where = "", f"{table} t", f"t.term {ge} %s AND t.term {lt} %s"
-    else:  # one index range per prefix
+    elif postgres:
+        # one index range per prefix, OR-ed (a bitmap OR of index scans): joined with a VALUES
+        # list, PostgreSQL sorts the whole vocabulary and tests every range against every word
+        # (seconds for the few hundred ranges of a typo's variants)
+        head, source = "", f"{table} t"
+        where = "(" + " OR ".join([f"(t.term {ge} %s AND t.term {lt} %s)"] * len(prefixes)) + ")"
+    else:  # one index range per prefix: SQLite loops over the VALUES rows
         head = "WITH r(lo, hi) AS (VALUES " + ", ".join(["(%s, %s)"] * len(prefixes)) + ") "
         source = f"r JOIN {table} t ON t.term {ge} r.lo AND t.term {lt} r.hi"
         where = "1 = 1"

@@ -203,6 +203,37 @@ def test_long_posting_lists_are_read_best_first(monkeypatch):
     assert "会员权益" in [h.article.title for h in mixed.hits]
 
 
+def test_cut_search_rescores_its_candidates_exactly(monkeypatch):
+    """When a long list is cut, an article found through the rare word is scored again from
+    all its postings: it gets its due for the common word outside the cut."""
+    make_article("退货", "<p>退货</p>")
+    make_article("退货须知", "<p>退货前请备份数据，退货时附上发票和全部配件。</p>")
+    member = make_article("会员权益", "<p>会员可享受延长退货期。</p>")
+    make_article("以旧换新说明", "<p>旧机回收后不支持退货，新机可正常退货。</p>")
+    exhaustive = indexing.search("退货 会员", scope=STAFF, limit=5)
+    assert exhaustive.total_exact
+    exact = {h.article.pk: h.score for h in exhaustive.hits}
+    monkeypatch.setattr(indexing, "CANDIDATES_PER_TERM", 2)
+    monkeypatch.setattr(indexing, "RESCORED_CANDIDATES", 0)
+    unrescored = {h.article.pk: h.score for h in indexing.search("退货 会员", scope=STAFF, limit=5)}
+    assert unrescored[member.pk] < exact[member.pk]  # its 退货 posting is outside the cut
+    monkeypatch.setattr(indexing, "RESCORED_CANDIDATES", 50)
+    cut = indexing.search("退货 会员", scope=STAFF, limit=5)
+    assert not cut.total_exact
+    assert cut.hits[0].article.pk == member.pk == exhaustive.hits[0].article.pk
+    assert {h.article.pk: h.score for h in cut.hits}[member.pk] == pytest.approx(exact[member.pk])
+
+
+def test_read_caps_share_the_budget_from_the_rarest_word_up(monkeypatch):
+    monkeypatch.setattr(indexing, "POSTINGS_PER_SEARCH", 1000)
+    doc_freq = {"rare": 10, "mid": 300, "common": 5000, "commoner": 9000}
+    caps = indexing.read_caps(list(doc_freq), doc_freq, page_end=20)
+    # rare: read whole (10); mid: its share 330 > 300, read whole; the 690 left split in two
+    assert caps == {"common": 345, "commoner": 345}
+    # never fewer than the page
+    assert indexing.read_caps(list(doc_freq), doc_freq, page_end=400)["commoner"] == 400
+
+
 def test_database_score_equals_the_numpy_formula(corpus):
     """The SQL expression and kefu.knowledge.text.bm25f agree for every corpus hit."""
     import numpy as np
