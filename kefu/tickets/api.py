@@ -397,7 +397,7 @@ def ticket_create(request, payload: TicketIn):
             "problem_statement": payload.problem_statement,
         },
     )
-    return Status(201, selectors.get_visible_ticket(request.user, ticket.pk))
+    return Status(201, selectors.get_visible_ticket(request.user, ticket.pk, related=("customer",)))
 
 
 @router.post("/check-reply")

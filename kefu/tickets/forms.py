@@ -6,6 +6,8 @@ import re
 
 from django import forms
 from django.http import QueryDict
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Team, User
@@ -42,6 +44,56 @@ def staff_users():
         .distinct()
         .order_by("display_name", "username")
     )
+
+
+class QuickSelect(forms.Select):
+    """A <select> built in Python, with the markup of Django's select template.
+
+    Django renders each <option> through a template include; for the ticket page's agent, team
+    and category lists that was a third of the page's CPU time. Option groups fall back to the
+    template rendering.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)["widget"]
+        groups = context["optgroups"]
+        if any(group_name for group_name, _options, _index in groups):
+            return super().render(name, value, attrs, renderer)
+        options = "".join(
+            format_html(
+                '\n  <option value="{}"{}>{}</option>\n',
+                str(option["value"]),
+                _attrs(option["attrs"]),
+                option["label"],
+            )
+            for _group, group_options, _index in groups
+            for option in group_options
+        )
+        return mark_safe(
+            f'<select name="{conditional_escape(context["name"])}"{_attrs(context["attrs"])}>'
+            f"{options}\n</select>"
+        )
+
+
+def _attrs(attrs: dict) -> str:
+    """Attributes as Django's attrs.html writes them: True → bare name, False → left out."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _read_choices_once(field: forms.ModelChoiceField) -> None:
+    """Give a model choice field its options as a list, read with one plain query.
+
+    Rendering a ModelChoiceField otherwise reads its queryset through `.iterator()` each time
+    (on PostgreSQL a server-side cursor: three round trips). Validation still uses the queryset.
+    """
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.choices = [*empty, *((obj.pk, field.label_from_instance(obj)) for obj in field.queryset)]
 
 
 def _textarea(rows: int = 3):
@@ -113,19 +165,24 @@ class PropertiesForm(FiveWTwoHMixin):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     subject = forms.CharField(label=_("Subject"), max_length=250)
-    kind = forms.ChoiceField(label=_("Kind"), choices=TicketKind.choices)
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TicketKind.choices, widget=QuickSelect)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, widget=QuickSelect)
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.none(), required=False
+        label=_("Category"), queryset=Category.objects.none(), required=False, widget=QuickSelect
     )
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, widget=QuickSelect
+    )
     assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False
+        label=_("Assignee"), queryset=User.objects.none(), required=False, widget=QuickSelect
     )
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate with commas."))
     resolution = forms.CharField(label=_("Resolution"), required=False, widget=_textarea(3))
     severity = forms.ChoiceField(
-        label=_("Severity"), choices=[("", "—"), *Severity.choices], required=False
+        label=_("Severity"),
+        choices=[("", "—"), *Severity.choices],
+        required=False,
+        widget=QuickSelect,
     )
     problem_statement = forms.CharField(
         label=_("Problem statement"), required=False, widget=_textarea(3)
@@ -137,7 +194,7 @@ class PropertiesForm(FiveWTwoHMixin):
         label=_("We confirmed the problem"), required=False
     )
     root_cause = forms.ModelChoiceField(
-        label=_("Root cause"), queryset=RootCause.objects.none(), required=False
+        label=_("Root cause"), queryset=RootCause.objects.none(), required=False, widget=QuickSelect
     )
     response_kinds = forms.MultipleChoiceField(
         label=_("4R responses"),
@@ -161,6 +218,9 @@ class PropertiesForm(FiveWTwoHMixin):
         if not ticket.is_complaint:
             for name in COMPLAINT_FIELDS:
                 del self.fields[name]
+        for name in ("category", "team", "assignee", "root_cause"):
+            if name in self.fields:
+                _read_choices_once(self.fields[name])
 
     @staticmethod
     def initial_for(ticket) -> dict:

@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets import workflow
-from kefu.tickets.access import visible_tickets
+from kefu.tickets.access import actor_team_ids, visible_ticket_parts, visible_tickets
 from kefu.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -21,6 +21,7 @@ from kefu.tickets.models import (
     Ticket,
     TicketEvent,
     TicketKind,
+    TicketStatus,
 )
 from kefu.tickets.services.facts import ticket_facts
 
@@ -35,6 +36,16 @@ def _due_soon_q(now) -> Q:
     )
 
 
+def _awaiting_approval_q() -> Q:
+    # EXISTS rather than a join: no duplicate rows, so lists need no DISTINCT (which made
+    # PostgreSQL group every matching row before it could sort and take a page).
+    return Q(
+        Exists(
+            Compensation.objects.filter(ticket_id=OuterRef("pk"), state=CompensationState.PENDING)
+        )
+    )
+
+
 def _breached_q(now) -> Q:
     return Q(resolution_due_at__lte=now) | Q(
         first_response_at__isnull=True, first_response_due_at__lte=now
@@ -45,41 +56,29 @@ def _breached_q(now) -> Q:
 class InboxView:
     key: str
     label: Any
-    filter: Any  # function (actor, now) -> Q
+    narrow: Any  # function (actor, now) -> Q, within the open tickets when open_only
+    open_only: bool = True
+
+    def filter(self, actor, now) -> Q:
+        """The view's tickets among those `actor` may see."""
+        narrow = self.narrow(actor, now)
+        return Q(status__in=OPEN_STATUSES) & narrow if self.open_only else narrow
 
 
 INBOX_VIEWS = (
-    InboxView("mine", _("My open tickets"), lambda a, now: Q(assignee=a, status__in=OPEN_STATUSES)),
+    InboxView("mine", _("My open tickets"), lambda a, now: Q(assignee=a)),
+    InboxView("unassigned", _("Unassigned"), lambda a, now: Q(assignee__isnull=True)),
+    # The ids, not a subquery: PostgreSQL then walks the open-tickets-by-team index in update
+    # order and stops after the page.
+    InboxView("team", _("My teams"), lambda a, now: Q(team_id__in=actor_team_ids(a))),
+    InboxView("due_soon", _("Due within an hour"), lambda a, now: _due_soon_q(now)),
+    InboxView("breached", _("Breached"), lambda a, now: _breached_q(now)),
+    InboxView("complaints", _("Open complaints"), lambda a, now: Q(kind=TicketKind.COMPLAINT)),
     InboxView(
-        "unassigned",
-        _("Unassigned"),
-        lambda a, now: Q(assignee__isnull=True, status__in=OPEN_STATUSES),
+        "approvals", _("Awaiting approval"), lambda a, now: _awaiting_approval_q(), open_only=False
     ),
-    InboxView(
-        "team",
-        _("My teams"),
-        lambda a, now: Q(team__in=a.teams.all(), status__in=OPEN_STATUSES),
-    ),
-    InboxView(
-        "due_soon",
-        _("Due within an hour"),
-        lambda a, now: Q(status__in=OPEN_STATUSES) & _due_soon_q(now),
-    ),
-    InboxView(
-        "breached", _("Breached"), lambda a, now: Q(status__in=OPEN_STATUSES) & _breached_q(now)
-    ),
-    InboxView(
-        "complaints",
-        _("Open complaints"),
-        lambda a, now: Q(kind=TicketKind.COMPLAINT, status__in=OPEN_STATUSES),
-    ),
-    InboxView(
-        "approvals",
-        _("Awaiting approval"),
-        lambda a, now: Q(compensations__state=CompensationState.PENDING),
-    ),
-    InboxView("all_open", _("All open"), lambda a, now: Q(status__in=OPEN_STATUSES)),
-    InboxView("solved", _("Recently solved"), lambda a, now: Q(status="solved")),
+    InboxView("all_open", _("All open"), lambda a, now: Q()),
+    InboxView("solved", _("Recently solved"), lambda a, now: Q(status="solved"), open_only=False),
 )
 VIEWS_BY_KEY = {v.key: v for v in INBOX_VIEWS}
 
@@ -103,14 +102,55 @@ FILTER_FIELDS = (
 )
 
 
+# Views counted among open tickets only (one aggregate); the others are counted on their own.
+OPEN_VIEW_KEYS = tuple(view.key for view in INBOX_VIEWS if view.open_only)
+
+
 def inbox_counts(actor) -> dict[str, int]:
-    """Count of every saved view for `actor`, in one query."""
+    """Count of every saved view for `actor`, in a fixed number of queries.
+
+    The open-ticket views are one aggregate per part of the visible set (`visible_ticket_parts`:
+    disjoint, so the counts add up), which PostgreSQL answers from the covering partial indexes
+    of open tickets; "solved" and "approvals" are counted on their own so the aggregates never
+    read the closed history.
+    """
     now = timezone.now()
-    aggregates = {
-        view.key: Count("pk", filter=view.filter(actor, now), distinct=view.key == "approvals")
-        for view in INBOX_VIEWS
-    }
-    return visible_tickets(actor).aggregate(**aggregates)
+    open_views = [VIEWS_BY_KEY[key] for key in OPEN_VIEW_KEYS]
+    counts = dict.fromkeys((*OPEN_VIEW_KEYS, "solved"), 0)
+    for part in visible_ticket_parts(actor):
+        found = (
+            Ticket.objects.filter(part, status__in=OPEN_STATUSES)
+            .order_by()
+            .aggregate(**{view.key: _count_where(view.narrow(actor, now)) for view in open_views})
+        )
+        for key in OPEN_VIEW_KEYS:
+            counts[key] += found[key]
+        counts["solved"] += Ticket.objects.filter(part, status=TicketStatus.SOLVED).count()
+    counts["approvals"] = (
+        visible_tickets(actor).filter(VIEWS_BY_KEY["approvals"].filter(actor, now)).count()
+    )
+    return {view.key: counts[view.key] for view in INBOX_VIEWS}
+
+
+def _count_where(narrow: Q):
+    # Within the open tickets already: no status test per row (PostgreSQL evaluates every
+    # FILTER on each of the tens of thousands of index entries it reads).
+    return Count("pk", filter=narrow) if narrow else Count("pk")
+
+
+def visible_ticket_count(actor) -> int:
+    """How many tickets `actor` may see: a count per disjoint part (`visible_ticket_parts`),
+    each an index range, rather than one count of an OR that visits every table row."""
+    return sum(Ticket.objects.filter(part).count() for part in visible_ticket_parts(actor))
+
+
+def tickets_of_page(tickets: QuerySet[Ticket]) -> list[Ticket]:
+    """The tickets of one (sliced) page of `ticket_list`, in its order, read in two steps: the
+    page's ids first, sorted on narrow index rows, then those tickets with their joins (one
+    query would join every matching ticket's customer before sorting)."""
+    ids = list(tickets.values_list("pk", flat=True))
+    found = Ticket.objects.select_related("customer", "assignee", "team", "category").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def ticket_list(
@@ -137,7 +177,7 @@ def ticket_list(
             from kefu.core.errors import ValidationFailed
 
             raise ValidationFailed(_("Unknown view."), fields={"view": _("Unknown view.")})
-        tickets = tickets.filter(VIEWS_BY_KEY[view].filter(actor, timezone.now())).distinct()
+        tickets = tickets.filter(VIEWS_BY_KEY[view].filter(actor, timezone.now()))
     for name, value in (filters or {}).items():
         if name in FILTER_FIELDS and value not in (None, ""):
             tickets = tickets.filter(
@@ -177,15 +217,21 @@ def ticket_list(
     )
 
 
-def get_visible_ticket(actor, pk: int) -> Ticket:
-    """One ticket `actor` may see, or Ticket.DoesNotExist (→ 404, never a hint it exists)."""
-    return (
-        visible_tickets(actor)
-        .select_related(
-            "customer", "assignee", "team", "category", "root_cause", "problem", "incident"
-        )
-        .get(pk=pk)
-    )
+TICKET_PAGE_RELATED = (
+    "customer",
+    "assignee",
+    "team",
+    "category",
+    "root_cause",
+    "problem",
+    "incident",
+)
+
+
+def get_visible_ticket(actor, pk: int, *, related: tuple[str, ...] = TICKET_PAGE_RELATED) -> Ticket:
+    """One ticket `actor` may see, or Ticket.DoesNotExist (→ 404, never a hint it exists).
+    `related`: the relations read along (the API's ticket answer needs only the customer)."""
+    return visible_tickets(actor).select_related(*related).get(pk=pk)
 
 
 @dataclass(frozen=True)
@@ -312,12 +358,13 @@ def ticket_side_panel(ticket: Ticket) -> SidePanel:
     from kefu.customers.selectors import purchase_summary
     from kefu.tickets.models import FollowUp, IanarReview, Opportunity, TicketLink
 
-    links = [
-        (link.kind, link.target, "out")
-        for link in TicketLink.objects.filter(source=ticket).select_related("target")
-    ] + [
-        (link.kind, link.source, "in")
-        for link in TicketLink.objects.filter(target=ticket).select_related("source")
+    both = list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .select_related("source", "target")
+        .order_by("pk")
+    )
+    links = [(link.kind, link.target, "out") for link in both if link.source_id == ticket.pk] + [
+        (link.kind, link.source, "in") for link in both if link.target_id == ticket.pk
     ]
     return SidePanel(
         follow_ups=list(FollowUp.objects.filter(ticket=ticket).select_related("assignee")),

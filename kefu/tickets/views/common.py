@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -119,6 +120,7 @@ def render_ticket_page(
 ):
     """Render the ticket page; forms passed in (with errors or a draft) replace the blank ones."""
     user = request.user
+    prefetch_related_objects([ticket], "tags")  # the header and the properties form show them
     page = selectors.ticket_page(user, ticket)
     annotate_events(page.events)
     presence_touch(ticket.pk, user)

@@ -17,6 +17,7 @@ from kefu.core.permissions import require_perm, require_staff
 from kefu.customers.selectors import customer_list
 from kefu.tickets import selectors, services
 from kefu.tickets.forms import FIVE_W_TWO_H, BulkForm, TicketCreateForm, staff_users, tag_names
+from kefu.tickets.inbox_rows import inbox_rows
 from kefu.tickets.models import Priority, TicketKind, TicketStatus
 from kefu.tickets.views.common import error_text
 
@@ -62,8 +63,15 @@ def inbox(request):
     tickets = selectors.ticket_list(
         request.user, view=None if view == "all" else view, filters=filters, q=q, sort=sort
     )
-    page = Paginator(tickets, size).get_page(request.GET.get("page"))
     counts = selectors.inbox_counts(request.user)
+    paginator = Paginator(tickets, size)
+    if not any(filters.values()) and not q:  # the same tickets: spare a second count
+        paginator.count = (
+            counts[view] if view != "all" else selectors.visible_ticket_count(request.user)
+        )
+    page = paginator.get_page(request.GET.get("page"))
+    now = timezone.now()
+    agents = list(staff_users())
     params = {"view": view, **{k: v for k, v in filters.items() if v}, "q": q, "sort": sort}
     query = urlencode({k: v for k, v in params.items() if v})
     return render(
@@ -71,6 +79,7 @@ def inbox(request):
         "tickets/inbox.html",
         {
             "page": page,
+            "rows": inbox_rows(selectors.tickets_of_page(page.object_list), now=now),
             "view": view,
             "views": [(v.key, v.label, counts[v.key]) for v in selectors.INBOX_VIEWS],
             "view_label": selectors.VIEWS_BY_KEY[view].label if view != "all" else _("All tickets"),
@@ -86,9 +95,8 @@ def inbox(request):
             "statuses": TicketStatus.choices,
             "priorities": Priority.choices,
             "kinds": TicketKind.choices,
-            "teams": list(Team.objects.order_by("name")),
-            "agents": list(staff_users()),
-            "now": timezone.now(),
+            "team_options": [(str(t.pk), t.name) for t in Team.objects.order_by("name")],
+            "agent_options": [(str(a.pk), str(a)) for a in agents],
             "can_work": request.user.has_perm("tickets.change_ticket"),
         },
     )
