@@ -70,11 +70,14 @@ def _dead_odds(model: BgNbdModel, x: np.ndarray, t_x: np.ndarray, T: np.ndarray)
 def _compress(
     x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Merge identical (x, t_x, T) rows, summing their weights (hash group-by)."""
+    """Merge identical (x, t_x, T) rows, summing their weights (hash group-by), in sorted order:
+    a hash group-by's output order varies from run to run, and with it the rounding of the
+    likelihood's sums and where the optimiser stops — the same data must give the same fit."""
     merged = (
         pl.DataFrame({"x": x, "t_x": t_x, "T": T, "w": weights})
         .group_by("x", "t_x", "T")
         .agg(pl.col("w").sum())
+        .sort("x", "t_x", "T")
     )
     return tuple(merged[column].to_numpy() for column in ("x", "t_x", "T", "w"))
 
@@ -211,7 +214,10 @@ def _maximise(likelihood: _BgNbdLikelihood, start: np.ndarray) -> np.ndarray:
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        value, gradient = likelihood.value_and_gradient(*params)
+        # The line search may try extreme parameters, where the terms overflow: it backs off
+        # from the non-finite value it gets, so numpy's warnings are noise here.
+        with np.errstate(all="ignore"):
+            value, gradient = likelihood.value_and_gradient(*params)
         return -value / scale, -gradient * params / scale
 
     with single_threaded_blas():
