@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -33,24 +34,32 @@ sys.path.insert(0, str(ROOT))
 
 
 def timed(label: str, func, target: float | None = None):
-    """Wall-clock time against the target, and this process's CPU time (on a shared, busy
-    machine the CPU time is the closer estimate of the wall time on an idle one)."""
-    start, cpu = time.perf_counter(), time.process_time()
+    """Wall-clock time against the target, and this process's CPU time, user + system (on a
+    shared, busy machine the CPU time is the closer estimate of the wall time on an idle one;
+    the system part is mostly page faults of fresh large arrays, which a busy machine with
+    memory monitoring made far slower than usual)."""
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     result = func()
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    elapsed, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     verdict = "" if target is None else (" OK" if elapsed < target else " SLOWER THAN TARGET")
     goal = "" if target is None else f" (target < {target:g} s{verdict})"
-    print(f"  {label:<48} {elapsed:8.2f} s, CPU {cpu:7.2f} s{goal}", flush=True)
+    load = os.getloadavg()[0]
+    print(
+        f"  {label:<48} {elapsed:8.2f} s, CPU {user + system:7.2f} s "
+        f"(user {user:.2f}, sys {system:.2f}){goal}, load {load:.1f}",
+        flush=True,
+    )
     return result, elapsed
 
 
-def bench_churn(n: int, threads: int | None) -> None:
+def bench_churn(n: int, threads: int | None, score_threads: int | None, check: int) -> None:
     from kefu.analytics.mining import FEATURES, churn_features, contributing_factors
     from kefu.analytics.mining.churn import train_churn_model
     from kefu.analytics.mining.features import DAY, churn_labels
     from kefu.analytics.mining.simulation import simulate_churn
 
-    print(f"Churn: {n:,} simulated customers")
+    print(f"Churn: {n:,} simulated customers (load average {os.getloadavg()[0]:.1f})")
     sim, _ = timed("simulate event log", lambda: simulate_churn(n, seed=1))
     ev = sim.events
     print(f"  ({ev.purchase_customer.size:,} purchases, {ev.ticket_customer.size:,} tickets)")
@@ -71,9 +80,19 @@ def bench_churn(n: int, threads: int | None) -> None:
         return frame.filter(active).select(FEATURES).to_numpy(), labels[active]
 
     def train():
-        X_train, y_train = period(sim.end - 2 * horizon * DAY)
-        X_test, y_test = period(sim.end - horizon * DAY)
-        return train_churn_model(X_train, y_train, X_test, y_test, list(FEATURES), threads=threads)
+        (X_train, y_train), _ = timed(
+            "  features at the training cut-off", lambda: period(sim.end - 2 * horizon * DAY)
+        )
+        (X_test, y_test), _ = timed(
+            "  features at the test cut-off", lambda: period(sim.end - horizon * DAY)
+        )
+        model, _ = timed(
+            "  fit GB + logistic, evaluation",
+            lambda: train_churn_model(
+                X_train, y_train, X_test, y_test, list(FEATURES), threads=threads
+            ),
+        )
+        return model
 
     model, _ = timed("train (features ×2, GB + logistic, evaluation)", train, 60)
     m = model.metrics
@@ -82,15 +101,33 @@ def bench_churn(n: int, threads: int | None) -> None:
         f"precision@10% {m['precision_at_k']:.3f}, churn rate {m['churn_rate_test']:.3f}"
     )
 
-    def score():
+    def features_now():
         frame = churn_features(
             sim.customer_ids, ev, cutoff=sim.end, first_seen=sim.first_seen, tiers=sim.tiers
         )
-        X = frame.filter(frame["purchases_before"] > 0).select(FEATURES).to_numpy()
-        return contributing_factors(model, X, threads=threads)
+        return frame.filter(frame["purchases_before"] > 0).select(FEATURES).to_numpy()
 
-    (probability, _factors, _effects), _ = timed("score + contributing factors", score, 10)
-    print(f"  scored {probability.size:,} customers")
+    def score():
+        X, _ = timed("  features at as-of", features_now)
+        result, _ = timed(
+            "  probability + contributing factors",
+            lambda: contributing_factors(model, X, threads=score_threads),
+        )
+        return X, result
+
+    (X, (probability, factors, effects)), _ = timed("score + contributing factors", score, 10)
+    print(f"  scored {probability.size:,} customers; {score_threads or 'all'} thread(s) for trees")
+    if check:
+        rows = slice(0, min(check, probability.size))
+        (_p, ref_factors, ref_effects), _ = timed(
+            f"  brute-force factors (re-predict), {rows.stop:,} customers",
+            lambda: contributing_factors(model, X[rows], threads=1, brute_force=True),
+        )
+        same = np.array_equal(ref_factors, factors[rows])
+        diff = float(np.abs(ref_effects - effects[rows]).max()) if rows.stop else 0.0
+        print(
+            f"  fast = brute force: factors identical {same}, largest effect difference {diff:.1e}"
+        )
 
 
 def setup_django(scratch: Path) -> None:
@@ -313,6 +350,18 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="OpenMP threads for training (0 = all cores)"
     )
+    parser.add_argument(
+        "--score-threads",
+        type=int,
+        default=0,
+        help="threads for the tree walks of the scoring (0 = all cores, as the service)",
+    )
+    parser.add_argument(
+        "--check",
+        type=int,
+        default=20_000,
+        help="compare the fast factors with re-prediction on this many customers (0 = skip)",
+    )
     parser.add_argument("--skip-pivot", action="store_true")
     parser.add_argument("--skip-churn", action="store_true")
     parser.add_argument("--reuse-summary", action="store_true", help="skip the rebuild")
@@ -323,7 +372,7 @@ def main() -> None:
     customers = args.customers or (20_000 if args.quick else 1_000_000)
     tickets = args.tickets or (50_000 if args.quick else 10_000_000)
     if not args.skip_churn:
-        bench_churn(customers, args.threads or None)
+        bench_churn(customers, args.threads or None, args.score_threads or None, args.check)
     if not args.skip_pivot:
         setup_django(ROOT / "var" / "bench_reports.sqlite3")
         bench_pivot(tickets, args.raw, args.reuse_summary)

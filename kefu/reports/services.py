@@ -332,30 +332,37 @@ def churn_model_train(
     return model_run
 
 
-def _write_scores(model_run, scores, cluster_ids, cluster_labels, batch: int = 5_000) -> None:
+def _write_scores(model_run, scores, cluster_ids, cluster_labels, batch: int = 20_000) -> None:
+    """Replace the stored scores: one multi-row INSERT per batch (`insert_rows`, no per-value
+    field conversion of `bulk_create`); factors with a positive effect, largest first."""
+    from kefu.core.bulk import insert_rows
+
     cluster_of = dict(zip(cluster_ids.tolist(), cluster_labels.tolist(), strict=True))
+    columns = [scores[name].to_list() for name in ("customer_id", "probability", "revenue_at_risk")]
+    factors = [
+        (scores[f"factor_{j}"].to_list(), scores[f"effect_{j}"].to_list()) for j in (1, 2, 3)
+    ]
     CustomerRisk.objects.all().delete()
     rows = []
-    for record in scores.iter_rows(named=True):
-        factors = [
-            {"feature": record[f"factor_{j}"], "effect": round(float(record[f"effect_{j}"]), 4)}
-            for j in (1, 2, 3)
-            if record[f"factor_{j}"] and record[f"effect_{j}"] > 0
-        ]
+    for i, (customer, probability, revenue) in enumerate(zip(*columns, strict=True)):
         rows.append(
             CustomerRisk(
-                customer_id=record["customer_id"],
+                customer_id=customer,
                 run=model_run,
-                probability=round(float(record["probability"]), 4),
-                revenue_at_risk=Decimal(f"{record['revenue_at_risk']:.2f}"),
-                factors=factors,
-                cluster=cluster_of.get(record["customer_id"]),
+                probability=round(float(probability), 4),
+                revenue_at_risk=Decimal(f"{revenue:.2f}"),
+                factors=[
+                    {"feature": names[i], "effect": round(float(effects[i]), 4)}
+                    for names, effects in factors
+                    if names[i] and effects[i] > 0
+                ],
+                cluster=cluster_of.get(customer),
             )
         )
         if len(rows) >= batch:
-            CustomerRisk.objects.bulk_create(rows)
+            insert_rows(CustomerRisk, rows)
             rows = []
-    CustomerRisk.objects.bulk_create(rows)
+    insert_rows(CustomerRisk, rows)
 
 
 def churn_model_load(model_run: ChurnModelRun):

@@ -9,7 +9,6 @@ the following horizon give an honest time-based split.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,9 +79,10 @@ def _index(customer_ids: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np
         # slot 0 and the last slot (-1) catch the owners below and above the customer ids
         table = np.full(high - low + 3, -1, dtype=np.int64)
         table[customer_ids - (low - 1)] = np.arange(n, dtype=np.int64)
+        # in place (mode="clip" clamps to the catch slots): every fresh array of tens of
+        # millions of events costs page faults, on a busy machine as much as the work itself
         slot = owners - (low - 1)
-        np.clip(slot, 0, high - low + 2, out=slot)
-        position = table[slot]
+        position = np.take(table, slot, mode="clip", out=slot)
         known = position >= 0
         np.maximum(position, 0, out=position)
         return position, known
@@ -165,10 +165,9 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
     has_purchase = count > 0
     recency_days = np.where(has_purchase, (cutoff - last) / DAY, tenure_days)
 
-    # BG/NBD (the weeks bitmap and the fit: half of the time) runs on a second thread while
-    # this one sums the service history; numpy and the fit's vector work release the GIL.
-    helper = ThreadPoolExecutor(1)
-    prob_alive_future = helper.submit(_prob_alive, pos, age, n, cutoff, has_purchase, first, last)
+    # the weeks overwrite `age` and the bitmap keys `pos`: neither is used after this
+    week = np.floor_divide(age, WEEK, out=age)
+    prob_alive = _prob_alive(pos, week, n, cutoff, has_purchase, first, last)
 
     # --- service history in the last year (selected once)
     tpos, tknown = _index(ids, events.ticket_customer)
@@ -197,8 +196,6 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
         for name, rank in TIER_RANK.items():
             tier_rank[tier_values == name] = rank
 
-    prob_alive = prob_alive_future.result()
-    helper.shutdown()
     with np.errstate(invalid="ignore", divide="ignore"):
         trend = (monetary_recent - monetary_previous) / (monetary_recent + monetary_previous + 1.0)
         average_order = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
@@ -229,7 +226,7 @@ def _churn_features(customer_ids, events, cutoff, first_seen, tiers, window_days
 
 def _prob_alive(
     position: np.ndarray,
-    age: np.ndarray,
+    week: np.ndarray,
     n: int,
     cutoff: int,
     has_purchase: np.ndarray,
@@ -237,13 +234,13 @@ def _prob_alive(
     last: np.ndarray,
 ) -> np.ndarray:
     """BG/NBD P(alive) per customer from weekly buckets (0 purchases → NaN replaced by 0).
-    `position`/`age`: the purchases before the cut-off (customer row, seconds before it);
-    `first`/`last`: each customer's first and last purchase second before the cut-off."""
+    `position`/`week`: the purchases before the cut-off (customer row, whole weeks before it;
+    `position` is overwritten); `first`/`last`: each customer's first and last purchase second
+    before the cut-off."""
     result = np.zeros(n)
     if not np.any(has_purchase):
         return result
     c = np.flatnonzero(has_purchase)
-    week = age // WEEK  # weeks before the cut-off, ≥ 0
     first_age = ((cutoff - first[c]) // WEEK).astype(np.float64)
     last_age = ((cutoff - last[c]) // WEEK).astype(np.float64)
     x = _distinct_weeks(position, week, n)[c] - 1.0
@@ -259,11 +256,11 @@ def _prob_alive(
 
 def _distinct_weeks(position: np.ndarray, week: np.ndarray, n: int) -> np.ndarray:
     """Number of distinct weeks with a purchase, per customer: a customer × week bitmap when
-    it fits in 256 MB, else a sort of the (customer, week) keys."""
+    it fits in 256 MB, else a sort of the (customer, week) keys. Overwrites `position`."""
     if position.size == 0:
         return np.zeros(n)
     span = int(week.max()) + 1
-    key = position * span
+    key = np.multiply(position, span, out=position)
     key += week
     if n * span <= 256 * 2**20:
         seen = np.zeros(n * span, dtype=bool)

@@ -193,28 +193,73 @@ def test_reported_auc_matches_an_independent_computation(churn_run):
     assert test_cutoff == sim.end - 90 * day
 
 
-def test_skipping_unchanged_customers_gives_the_brute_force_factors(churn_run):
-    """Customers whose value shares the median's branch in every tree are not re-predicted;
-    the factors must equal the one-at-a-time computation over every customer."""
+def test_tree_walk_factors_equal_the_reprediction_definition(churn_run):
+    """The fast factors (one walk of every tree, re-walking only the leaves the median leaves)
+    equal the definition — predict every customer again with each candidate feature set to
+    the training median — on every customer, also across chunk boundaries and with missing
+    values; and the probability is the model's own."""
     from kefu.analytics.mining import FEATURES, contributing_factors
-    from kefu.analytics.mining.churn import split_thresholds
 
     _sim, run = churn_run
+    model = run.model
     X = run.features.select(FEATURES).to_numpy().astype(np.float64)
-    fast = contributing_factors(run.model, X)
-    slow = contributing_factors(run.model, X, skip_unchanged=False)
-    for a, b in zip(fast, slow, strict=True):
+    candidates = [FEATURES.index(r["feature"]) for r in model.importance[:4]]
+    rng = np.random.default_rng(3)
+    for index in candidates[:2]:  # NaN takes the missing-value branch of each split
+        X[rng.choice(X.shape[0], 40, replace=False), index] = np.nan
+    fast = contributing_factors(model, X, chunk=997)
+    slow = contributing_factors(model, X, brute_force=True)
+    threaded = contributing_factors(model, X, chunk=500, threads=2)  # chunks on 2 threads
+    for a, b in zip(fast, threaded, strict=True):
         np.testing.assert_array_equal(a, b)
-    thresholds = split_thresholds(run.model.model, X.shape[1])
-    assert thresholds is not None and sum(t.size for t in thresholds) > 50
-    # the skip is real: some candidate feature has customers on the median's branch
-    names = [r["feature"] for r in run.model.importance[:4]]
-    skipped = 0
-    for name in names:
-        i = FEATURES.index(name)
-        cut, ref = thresholds[i], run.model.reference[i]
-        skipped += int(np.sum(np.searchsorted(cut, X[:, i]) == np.searchsorted(cut, ref)))
-    assert skipped > 0
+    np.testing.assert_allclose(fast[0], model.predict(X), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast[0], slow[0], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(fast[1], slow[1])
+    np.testing.assert_allclose(fast[2], slow[2], rtol=0, atol=1e-12)
+    assert fast[1].shape == (X.shape[0], 3)
+    assert np.count_nonzero(fast[2] > 0.01) > X.shape[0] // 10  # real effects, not all zero
+    # the definition by hand for a few customers: their first factor's drop
+    for row in rng.choice(X.shape[0], 5, replace=False):
+        feature = fast[1][row, 0]
+        changed = X[row : row + 1].copy()
+        changed[0, feature] = model.reference[feature]
+        expected = model.predict(X[row : row + 1])[0] - model.predict(changed)[0]
+        assert fast[2][row, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_tree_walk_skips_leaves_the_median_does_not_leave(churn_run):
+    """The saving is real: in some tree, for every candidate, some leaves are kept at the
+    median (their customers are not walked again)."""
+    from kefu.analytics.mining import FEATURES
+    from kefu.analytics.mining.churn import _tree_plan
+
+    _sim, run = churn_run
+    hgb = run.model.model
+    candidates = [FEATURES.index(r["feature"]) for r in run.model.importance[:4]]
+    median_bins = hgb._bin_mapper.transform(run.model.reference.reshape(1, -1))[0]
+    plan = _tree_plan(hgb, candidates, median_bins)
+    assert plan is not None and len(plan) == hgb.n_iter_
+    for column in range(len(candidates)):
+        bit = 1 << column
+        kept = [
+            np.count_nonzero((t.moving[t.predictor.nodes["is_leaf"] == 1] & bit) == 0) for t in plan
+        ]
+        assert sum(kept) > 0
+    assert any(t.moves for t in plan)
+
+
+def test_factors_of_another_model_use_the_definition(churn_run):
+    """A model without trees (the logistic baseline) falls back to re-prediction."""
+    from dataclasses import replace
+
+    from kefu.analytics.mining import FEATURES, contributing_factors
+
+    _sim, run = churn_run
+    logistic = replace(run.model, model=run.model.baseline)
+    X = run.features.select(FEATURES).to_numpy().astype(np.float64)[:300]
+    probability, factors, effects = contributing_factors(logistic, X)
+    np.testing.assert_allclose(probability, run.model.baseline.predict_proba(X)[:, 1])
+    assert factors.shape == (300, 3) and np.all(effects[:, 0] >= effects[:, 1])
 
 
 def test_dense_and_sparse_customer_ids_give_the_same_features():

@@ -104,6 +104,13 @@ def test_churn_training_on_stored_data_scores_customers(make_user):
     risk = selectors.customer_churn_risk(top.customer_id)
     assert risk.probability == pytest.approx(top.probability)
     assert risk.band in ("high", "medium", "low") and risk.as_of == as_of
+    # the stored factors: positive effects (rounded to 4 places), largest first, known features
+    with_factors = [r for r in CustomerRisk.objects.all() if r.factors]
+    assert with_factors
+    for stored in with_factors[:50]:
+        effects = [f["effect"] for f in stored.factors]
+        assert all(e >= 0 for e in effects) and effects == sorted(effects, reverse=True)
+        assert {f["feature"] for f in stored.factors} <= set(run.metrics["features"])
     assert services.churn_model_load(run).predict([[0.0] * len(run.metrics["features"])]).shape == (
         1,
     )
