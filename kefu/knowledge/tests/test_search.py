@@ -435,3 +435,30 @@ def test_same_results_on_every_database_for_the_corpus(corpus):
     }
     for query, keys in expected.items():
         assert [names[pk] for pk in top(query, n=10)] == keys, query
+
+
+def test_typo_variants_are_pruned_to_possible_beginnings_without_changing_results(corpus):
+    """Variants whose beginning no index word has are not looked up; the corrections and
+    completions stay exactly those of the unpruned variants."""
+    from kefu.knowledge import text, vocabulary
+
+    heads = vocabulary.known_heads()
+    for word in ("refnud", "deliverry", "warrenty", "adress", "retrun"):
+        variants = sorted(text.typo_candidates(word))
+        kept = vocabulary._may_match(variants)
+        assert len(kept) < len(variants) * 0.6
+        assert all(v[: vocabulary.HEAD_LENGTH] in heads for v in kept)
+        assert vocabulary.lookup(kept, False) == vocabulary.lookup(variants, False)
+        assert vocabulary.completions(
+            vocabulary._may_match([word[:-1] + c for c in "aeiourst"]), False
+        ) == vocabulary.completions([word[:-1] + c for c in "aeiourst"], False)
+
+
+def test_a_new_word_is_found_with_a_typo_at_once_in_the_process_that_added_it(corpus):
+    from kefu.knowledge import vocabulary
+
+    vocabulary.known_heads()  # cached before the word exists
+    article = make_article("Zephyrine", "<p>The zephyrine cable kit.</p>", language="en")
+    assert article.pk in top("zephyrien ", n=5)  # finished word, one swap
+    assert article.pk in top("zephyrin", n=5)  # unfinished: a completion
+    assert article.pk in top("zepyhrin", n=5)  # unfinished with a typo
