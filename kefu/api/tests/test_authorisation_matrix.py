@@ -169,6 +169,7 @@ WRITE_STATUS = {
     ("DELETE", "/api/v1/purchases/{purchase_id}"): (401, 403),
     ("POST", "/api/v1/imports"): (401, 422),
     ("POST", "/api/v1/tickets"): (401, 422),
+    ("POST", "/api/v1/tickets/batch"): (401, 422),
     ("POST", "/api/v1/tickets/check-reply"): (401, 422),
     ("POST", "/api/v1/tickets/classify"): (401, 422),
     ("PATCH", "/api/v1/tickets/{ticket_id}"): (401, 422),

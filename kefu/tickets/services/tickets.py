@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -163,6 +164,36 @@ def ticket_create(
         )
     ticket_changed(ticket, event="created", actor=actor)
     return ticket
+
+
+MAX_TICKETS_PER_BATCH = 100
+
+
+@transaction.atomic
+def ticket_create_many(*, actor, items: Sequence[Mapping[str, Any]]) -> list[Ticket]:
+    """Open several tickets at once, all or none (an import, a batch from another system):
+    each item holds `ticket_create`'s arguments and goes through it, so every ticket gets its
+    events, audit entry, SLA clocks and notifications as if created alone. A refused item
+    rolls the whole batch back; the error names its position (`tickets[3].subject`)."""
+    if not items:
+        raise ValidationFailed(
+            _("Give at least one ticket."), fields={"tickets": _("This field is required.")}
+        )
+    if len(items) > MAX_TICKETS_PER_BATCH:
+        raise ValidationFailed(
+            _("At most %(limit)s tickets per request.") % {"limit": MAX_TICKETS_PER_BATCH},
+            fields={"tickets": _("Too many items.")},
+        )
+    created = []
+    for index, item in enumerate(items):
+        try:
+            created.append(ticket_create(actor=actor, **item))
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                f"tickets[{index}]: {exc.message}",
+                fields={f"tickets[{index}].{name}": errors for name, errors in exc.fields.items()},
+            ) from exc
+    return created
 
 
 @transaction.atomic

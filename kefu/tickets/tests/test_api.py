@@ -54,6 +54,71 @@ def test_bad_input_names_the_field(api_client):
     assert Ticket.objects.count() == 0
 
 
+def test_batch_creates_every_ticket_as_a_single_create_would(api_client):
+    from kefu.core.models import AuditEvent
+    from kefu.tickets.models import TicketEvent
+
+    client, _agent = api_client("agent")
+    customers = [make_customer(f"批量{i}") for i in range(3)]
+    items = [
+        {"customer_id": c.pk, "subject": f"批量工单 {i}", "kind": kind, "tags": ["batch"]}
+        for i, (c, kind) in enumerate(
+            zip(customers, ["inquiry", "complaint", "request"], strict=True)
+        )
+    ]
+    response = post(client, f"{URL}/batch", {"tickets": items})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["created"] == 3
+    ids = [t["id"] for t in body["tickets"]]
+    tickets = Ticket.objects.in_bulk(ids)
+    assert [tickets[i].subject for i in ids] == ["批量工单 0", "批量工单 1", "批量工单 2"]
+    assert [t["customer_id"] for t in body["tickets"]] == [c.pk for c in customers]
+    assert all(t["public_id"] == tickets[t["id"]].public_id for t in body["tickets"])
+    assert tickets[ids[1]].stage == "listen"  # a complaint starts at Listen, as alone
+    assert set(tickets[ids[0]].tags.values_list("name", flat=True)) == {"batch"}
+    assert TicketEvent.objects.filter(ticket_id__in=ids, kind="created").count() == 3
+    single = post(client, URL, {"customer_id": customers[0].pk, "subject": "单个"}).json()
+    per_ticket = {
+        kind
+        for kind in TicketEvent.objects.filter(ticket_id=single["id"]).values_list(
+            "kind", flat=True
+        )
+    }
+    batched = set(TicketEvent.objects.filter(ticket_id=ids[0]).values_list("kind", flat=True))
+    assert batched == per_ticket
+    audited = AuditEvent.objects.filter(object_type="tickets.ticket").values_list(
+        "object_id", flat=True
+    )
+    assert {str(i) for i in ids} <= {str(o) for o in audited}
+
+
+def test_batch_is_all_or_none_and_names_the_bad_item(api_client):
+    client, _agent = api_client("agent")
+    customer = make_customer()
+    good = {"customer_id": customer.pk, "subject": "好的"}
+    missing = post(client, f"{URL}/batch", {"tickets": [good, {**good, "customer_id": 999999}]})
+    assert missing.status_code == 422
+    assert "tickets[1].customer_id" in missing.json()["error"]["fields"]
+    blank = post(client, f"{URL}/batch", {"tickets": [good, good, {**good, "subject": "   "}]})
+    assert blank.status_code == 422, blank.content
+    assert "tickets[2].subject" in blank.json()["error"]["fields"]
+    too_many = post(client, f"{URL}/batch", {"tickets": [good] * 101})
+    assert too_many.status_code == 422
+    assert post(client, f"{URL}/batch", {"tickets": []}).status_code == 422
+    assert Ticket.objects.count() == 0
+
+
+def test_batch_needs_the_create_permission(api_client):
+    client, _qa = api_client("qa")
+    customer = make_customer()
+    response = post(
+        client, f"{URL}/batch", {"tickets": [{"customer_id": customer.pk, "subject": "x"}]}
+    )
+    assert response.status_code == 403
+    assert Ticket.objects.count() == 0
+
+
 def test_stale_patch_gets_409_and_loses_nothing(api_client):
     client, agent = api_client("agent")
     ticket = make_ticket(agent)
