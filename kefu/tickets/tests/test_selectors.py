@@ -2,7 +2,6 @@
 two-step page read, and the Python-rendered select of the properties panel."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django import forms
@@ -13,21 +12,16 @@ from kefu.tickets import selectors, services
 from kefu.tickets.access import visible_ticket_parts, visible_tickets
 from kefu.tickets.forms import PropertiesForm, QuickSelect, staff_users
 from kefu.tickets.models import Ticket
-from kefu.tickets.tests.factories import make_team, make_ticket
+from kefu.tickets.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(make_user):
+def desk(people, make_user):
     """Li Na in team A, Wang in team B, supervisor Chen leading A; tickets in every view."""
-    agent = make_user("agent", username="lina", display_name="李娜")
-    other = make_user("agent", username="wang", display_name="王强")
-    supervisor = make_user(
-        "supervisor", username="chen", display_name="陈静", authority_limit=Decimal("5000")
-    )
-    team_a = make_team("A", members=[agent], lead=supervisor)
-    team_b = make_team("B", members=[other])
+    agent, other, supervisor = people["agent"], people["other"], people["supervisor"]
+    team_a, team_b = people["team_a"], people["team_b"]
     now = timezone.now()
     mine = make_ticket(agent, team=team_a, assignee=agent)
     make_ticket(agent, team=team_a)  # unassigned, my team

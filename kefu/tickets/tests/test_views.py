@@ -17,28 +17,9 @@ from kefu.tickets.models import (
     Ticket,
     TicketEvent,
 )
-from kefu.tickets.tests.factories import make_customer, make_team, make_ticket, root_cause
+from kefu.tickets.tests.factories import make_customer, make_ticket, root_cause
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(make_user):
-    """Two teams: Li Na (agent) in team A with supervisor Chen; Wang (agent) in team B."""
-    agent = make_user("agent", username="lina", display_name="李娜")
-    other = make_user("agent", username="wang", display_name="王强")
-    supervisor = make_user(
-        "supervisor", username="chen", display_name="陈静", authority_limit=Decimal("5000")
-    )
-    team_a = make_team("A", members=[agent], lead=supervisor)
-    team_b = make_team("B", members=[other])
-    return {
-        "agent": agent,
-        "other": other,
-        "supervisor": supervisor,
-        "team_a": team_a,
-        "team_b": team_b,
-    }
 
 
 def login(user):
