@@ -99,22 +99,25 @@ def fit_gamma_gamma(
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, v = np.exp(log_params)
-        px = p * x
-        log_xm_v = np.log(x * m + v)
-        row_ll = (
-            (gammaln(p * distinct_x + q) - gammaln(p * distinct_x))[x_index]
-            - gammaln(q)
-            + q * np.log(v)
-            + (px - 1.0) * log_m
-            + px * log_x
-            - (px + q) * log_xm_v
-        )
-        psi_pxq = psi(p * distinct_x + q)[x_index]
-        d_p = x * (psi_pxq - psi(p * distinct_x)[x_index] + log_m + log_x - log_xm_v)
-        d_q = psi_pxq - psi(q) + np.log(v) - log_xm_v
-        d_v = q / v - (px + q) / (x * m + v)
-        gradient = np.array([d_p.sum(), d_q.sum(), d_v.sum()]) * np.array([p, q, v])
-        return -row_ll.sum() / count, -gradient / count
+        # The line search may try extreme parameters, where the terms overflow: it backs
+        # off from the non-finite value it gets, so numpy's warnings are noise here.
+        with np.errstate(all="ignore"):
+            px = p * x
+            log_xm_v = np.log(x * m + v)
+            row_ll = (
+                (gammaln(p * distinct_x + q) - gammaln(p * distinct_x))[x_index]
+                - gammaln(q)
+                + q * np.log(v)
+                + (px - 1.0) * log_m
+                + px * log_x
+                - (px + q) * log_xm_v
+            )
+            psi_pxq = psi(p * distinct_x + q)[x_index]
+            d_p = x * (psi_pxq - psi(p * distinct_x)[x_index] + log_m + log_x - log_xm_v)
+            d_q = psi_pxq - psi(q) + np.log(v) - log_xm_v
+            d_v = q / v - (px + q) / (x * m + v)
+            gradient = np.array([d_p.sum(), d_q.sum(), d_v.sum()]) * np.array([p, q, v])
+            return -row_ll.sum() / count, -gradient / count
 
     start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-6)])
     with single_threaded_blas():
