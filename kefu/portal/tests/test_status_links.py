@@ -21,7 +21,7 @@ def ticket(alice, agent):
     ticket = make_request(*alice, subject="Washing machine leaks")
     answer(agent, ticket, "A technician comes on Friday.")
     ticket_services.message_add(
-        actor=agent, ticket=ticket, kind="note", body="Internal: check warranty 4471"
+        actor=agent, ticket=ticket, kind="note", body="Internal: check warranty WX-4471"
     )
     return Ticket.objects.get(pk=ticket.pk)
 
@@ -32,7 +32,7 @@ def test_a_status_link_works_without_signing_in(ticket):
     assert response.status_code == 200
     assert "Washing machine leaks" in page and "A technician comes on Friday." in page
     assert ticket.public_id in page and "Received" in page
-    assert "4471" not in page  # internal notes never
+    assert "WX-4471" not in page  # internal notes never
     assert 'name="body"' not in page  # read-only: no reply box
 
 

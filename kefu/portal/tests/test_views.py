@@ -74,12 +74,12 @@ def test_internal_notes_and_their_files_never_show(alice, alice_client, agent):
         actor=agent,
         ticket=ticket,
         kind="note",
-        body="Customer sounds angry, VIP discount code 8812",
+        body="Customer sounds angry, VIP discount code QX-8812",
         attachments=[UploadedFile("internal.txt", "text/plain", b"secret")],
     )
     page = alice_client.get(reverse("portal:detail", args=[ticket.pk])).content.decode()
     assert "We are on it." in page
-    assert "8812" not in page and "internal.txt" not in page
+    assert "QX-8812" not in page and "internal.txt" not in page
     url = reverse("portal:attachment", args=[ticket.pk, note.attachments.get().pk])
     assert alice_client.get(url).status_code == 404
 
