@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
-from kefu.analytics.threads import single_threaded_blas
+from kefu.analytics.threads import lbfgs
 
 
 def _(message: str) -> str:
@@ -220,12 +219,4 @@ def _maximise(likelihood: _BgNbdLikelihood, start: np.ndarray) -> np.ndarray:
             value, gradient = likelihood.value_and_gradient(*params)
         return -value / scale, -gradient * params / scale
 
-    with single_threaded_blas():
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
-        )
-    return np.exp(result.x)
+    return np.exp(lbfgs(objective, start, ftol=1e-13, gtol=1e-9))

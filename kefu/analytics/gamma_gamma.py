@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
-from kefu.analytics.threads import single_threaded_blas
+from kefu.analytics.threads import lbfgs
 
 
 def _(message: str) -> str:
@@ -120,14 +119,7 @@ def fit_gamma_gamma(
             return -row_ll.sum() / count, -gradient / count
 
     start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-6)])
-    with single_threaded_blas():
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-10},
-        )
-    p, q, v = (float(value) for value in np.exp(result.x))
+    optimum = lbfgs(objective, start, ftol=1e-14, gtol=1e-10)
+    p, q, v = (float(value) for value in np.exp(optimum))
     log_likelihood = float(gamma_gamma_log_likelihood((p, q, v), x, m).sum())
     return GammaGammaModel(p=p, q=q, v=v, log_likelihood=log_likelihood, n_customers=int(x.size))

@@ -1,9 +1,14 @@
-"""Thread limits for the optimisers (no Django imports)."""
+"""Thread limits for the optimisers, and the one L-BFGS-B call the fits share (no Django
+imports)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+
+import numpy as np
+from scipy.optimize import minimize
 
 
 @functools.cache
@@ -25,3 +30,23 @@ def single_threaded_blas() -> AbstractContextManager:
     if controller is None:  # pragma: no cover
         return nullcontext()
     return controller.limit(limits=1, user_api="blas")
+
+
+def lbfgs(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    start: np.ndarray,
+    *,
+    ftol: float,
+    gtol: float,
+) -> np.ndarray:
+    """Minimise `objective` (value and gradient) by L-BFGS-B from `start` on one BLAS thread;
+    returns the optimum's parameters."""
+    with single_threaded_blas():
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 1000, "ftol": ftol, "gtol": gtol},
+        )
+    return result.x

@@ -172,7 +172,7 @@ def test_fits_run_their_optimiser_on_one_blas_thread(monkeypatch) -> None:
     the fits limit BLAS to one thread themselves, whatever the caller's setting."""
     from threadpoolctl import threadpool_info
 
-    from kefu.analytics import bgnbd, fit_gamma_gamma, gamma_gamma
+    from kefu.analytics import fit_gamma_gamma, threads
 
     if not any(lib["user_api"] == "blas" for lib in threadpool_info()):
         pytest.fail("numpy/scipy should load a BLAS library that threadpoolctl can see")
@@ -187,8 +187,7 @@ def test_fits_run_their_optimiser_on_one_blas_thread(monkeypatch) -> None:
 
         return wrapper
 
-    monkeypatch.setattr(bgnbd, "minimize", recording(bgnbd.minimize))
-    monkeypatch.setattr(gamma_gamma, "minimize", recording(gamma_gamma.minimize))
+    monkeypatch.setattr(threads, "minimize", recording(threads.minimize))
     rng = np.random.default_rng(1)
     x = rng.integers(0, 5, 300).astype(float)
     T = np.full(300, 40.0)
